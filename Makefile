@@ -1,0 +1,65 @@
+# The two commands: `make run` (the app on demo data) and `make test` (every
+# test, lint and type check). Both set up everything on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+APT_PACKAGES := postgresql chromium fonts-dejavu-core
+
+.PHONY: run test lint typecheck setup system-deps bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the lock file or the project metadata changes.
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(STAMP)
+
+# PostgreSQL and Chromium for the real-database and real-browser tests, from
+# Debian's packages, when missing and when we may install them (root + apt).
+system-deps:
+	@missing=""; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian packages:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "NOTE: cannot install$$missing (needs root and apt-get); those tests will be skipped with a reason."; \
+	fi
+
+run: setup
+	$(BIN)/onboarding init
+	$(BIN)/onboarding demo --if-empty
+	$(BIN)/onboarding user ensure-admin
+	@echo "Open http://localhost:$(PORT) and sign in."
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: setup system-deps lint typecheck
+	$(BIN)/pytest
+
+bench: setup system-deps
+	$(BIN)/python -m bench
+
+# Re-pin every dependency after editing pyproject.toml.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output

@@ -1,0 +1,1 @@
+"""The onboarding console's domain core: importable without Streamlit."""

@@ -1,0 +1,231 @@
+"""The `onboarding` command (also `python -m lib`).
+
+Exit status: 0 ok, 1 bad input (nothing written), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from lib import auth, db, settings
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command line the program cannot act on (exit 2)."""
+
+
+class BadInput(Exception):
+    """Input the program refuses (exit 1); nothing was written."""
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 1 or more")
+    return value
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    return db.make_engine(settings.database_url(args.db))
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    db.migrate(engine)
+    print(f"Schema is up to date ({engine.url.render_as_string(hide_password=True)}).")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lib import demo
+
+    engine = _engine(args)
+    db.migrate(engine)
+    if not db.is_empty(engine):
+        if args.if_empty:
+            print("The database already has customers; demo data not loaded.")
+            return EXIT_OK
+        if not args.replace:
+            raise BadInput(
+                "the database already has customers: use --replace to wipe it and load the "
+                "demo, or --if-empty to leave it as it is"
+            )
+    as_of = args.as_of or dt.date.today()
+    data = demo.generate(customers=args.customers, seed=args.seed, as_of=as_of)
+    if args.csv_dir:
+        for path in data.write_csvs(Path(args.csv_dir)):
+            print(f"wrote {path}")
+        return EXIT_OK
+    demo.load(engine, data, replace=args.replace)
+    print(
+        f"Loaded demo data: {len(data.customers)} customers, {len(data.usage):,} usage rows, "
+        f"{len(data.steps)} recorded steps, {len(data.meetings)} meetings (as of {as_of})."
+    )
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from lib import importer
+
+    engine = _engine(args)
+    try:
+        result = importer.import_paths(engine, args.paths, user=args.user, show_progress=True)
+    except importer.ImportRejected as rejected:
+        raise BadInput(rejected.summary()) from None
+    print(result.summary())
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from lib import report
+
+    if not args.json:
+        raise UsageError("report: only --json output exists; add --json")
+    engine = _engine(args)
+    db.ensure_schema(engine)
+    as_of = args.as_of or dt.date.today()
+    reports = report.build(engine, as_of, customer_id=args.customer)
+    if args.customer is not None:
+        if not reports:
+            raise BadInput(f"--customer {args.customer!r}: no such customer")
+        json.dump(reports[0].as_json(), sys.stdout, indent=2)
+    else:
+        json.dump([r.as_json() for r in reports], sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    path = settings.auth_file(args.auth)
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise BadInput("user add: give the password on standard input (one line)")
+    try:
+        created = auth.add_user(path, args.username, args.role, password, args.name, args.email)
+    except auth.AuthError as error:
+        raise BadInput(f"user add: {error}") from None
+    print(f"{'Created' if created else 'Updated'} {args.username} ({args.role}) in {path}.")
+    return EXIT_OK
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    for user in auth.users(settings.auth_file(args.auth)):
+        print(f"{user.username}\t{user.role}\t{user.name}\t{user.email}")
+    return EXIT_OK
+
+
+def cmd_user_ensure_admin(args: argparse.Namespace) -> int:
+    path = settings.auth_file(args.auth)
+    password = auth.ensure_admin(path)
+    if password is None:
+        print(f"Logins exist in {path}; none created.")
+    else:
+        bar = "=" * 64
+        print(
+            f"{bar}\nFirst run: created the login 'admin' with the password\n\n    {password}\n\n"
+            "It is shown only this once. Sign in and add your team on the Users page,\n"
+            f"or with `onboarding user add NAME --role team`.\n{bar}"
+        )
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onboarding", description="The onboarding console's command line."
+    )
+    parser.add_argument("--db", metavar="URL", help="SQLAlchemy database URL")
+    parser.add_argument("--auth", metavar="FILE", help="login file (YAML)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    init = commands.add_parser("init", help="create or migrate the schema")
+    init.set_defaults(func=cmd_init)
+
+    demo = commands.add_parser("demo", help="load the deterministic demo data set")
+    demo.add_argument("--customers", type=_positive_int, default=300)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--as-of", type=_iso_date, dest="as_of")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing if customers exist")
+    demo.add_argument("--replace", action="store_true", help="wipe existing data first")
+    demo.add_argument("--csv-dir", metavar="DIR", help="write the five CSVs instead of loading")
+    demo.set_defaults(func=cmd_demo)
+
+    imp = commands.add_parser("import", help="import CSV files or folders (all-or-nothing)")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("--user", default="cli", help="who the audit log names (default: cli)")
+    imp.set_defaults(func=cmd_import)
+
+    rep = commands.add_parser("report", help="print the per-customer report")
+    rep.add_argument("--as-of", type=_iso_date, dest="as_of")
+    rep.add_argument("--customer", metavar="ID")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=cmd_report)
+
+    user = commands.add_parser("user", help="manage logins")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = user_commands.add_parser("add", help="create or update a login (password on stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["admin", "team", "leadership"])
+    add.add_argument("--name")
+    add.add_argument("--email")
+    add.set_defaults(func=cmd_user_add)
+    listing = user_commands.add_parser("list", help="list logins")
+    listing.set_defaults(func=cmd_user_list)
+    ensure = user_commands.add_parser(
+        "ensure-admin", help="first run only: create 'admin' with a random password"
+    )
+    ensure.set_defaults(func=cmd_user_ensure_admin)
+
+    for register in EXTRA_COMMANDS:
+        register(commands)
+    return parser
+
+
+# Other modules add sub-commands here (for example `sync`), keeping this file
+# the one place that knows the exit codes.
+EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        return int(args.func(args))
+    except UsageError as error:
+        print(f"onboarding: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BadInput as error:
+        print(f"onboarding: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("onboarding: interrupted; nothing was written", file=sys.stderr)
+        return 130

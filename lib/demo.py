@@ -1,0 +1,545 @@
+"""A deterministic, realistic demo data set (same seed, same data).
+
+Customers are spread over every program week and status; usage is 120 days of
+daily counts with log-normal account sizes and a weekday rhythm; the
+misconfigurations of DOMAIN.md section 3 are planted at realistic rates; steps
+and meetings follow the timeline (most on time, some late, some missing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, insert
+
+from lib import db, models, timeline
+
+USAGE_DAYS = 120
+OWNERS: tuple[str, ...] = (
+    "dana",
+    "lee",
+    "priya",
+    "marco",
+    "sofia",
+    "tomas",
+    "aisha",
+    "ken",
+    "nora",
+    "oliver",
+    "yuki",
+    "zane",
+)
+_FIRST = (
+    "Acme",
+    "Northwind",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Aperture",
+    "Black Mesa",
+    "Blue Sun",
+    "Monarch",
+    "Pied Piper",
+    "Dunder",
+    "Bluth",
+    "Sirius",
+    "Nakatomi",
+    "Duff",
+    "Prestige",
+    "Massive",
+    "Sterling",
+    "Virtucon",
+    "Wernham",
+    "Zorg",
+    "Oceanic",
+    "Ollivander",
+    "Kerbal",
+    "Lumon",
+    "Hanso",
+    "Octan",
+    "Genco",
+    "Ajax",
+    "Paper Street",
+)
+_SECOND = (
+    "Labs",
+    "Analytics",
+    "Health",
+    "Pay",
+    "Cloud",
+    "Studio",
+    "Robotics",
+    "Foods",
+    "Travel",
+    "Learning",
+    "Security",
+    "Logistics",
+    "Games",
+    "Energy",
+    "Media",
+    "Bank",
+    "AI",
+    "Works",
+    "Commerce",
+    "Software",
+)
+PLANS = ("pay-as-you-go", "startup", "teams", "boost", "scale", "enterprise")
+PLAN_WEIGHTS = (0.45, 0.2, 0.15, 0.1, 0.07, 0.03)
+REASONS = ("credits_rolloff", "first_bill_projected", "accelerator", "manual")
+REASON_WEIGHTS = (0.35, 0.45, 0.12, 0.08)
+SUBSCRIPTION_RATES = {
+    "product_analytics": 1.0,
+    "session_replay": 0.7,
+    "feature_flags": 0.5,
+    "surveys": 0.2,
+    "data_warehouse": 0.15,
+    "error_tracking": 0.3,
+    "group_analytics": 0.22,
+    "data_pipelines": 0.12,
+}
+# How often each misconfiguration is planted.
+PLANT_RATES = {
+    "identify_overcalled": 0.08,
+    "groupidentify_overcalled": 0.25,  # of group analytics users
+    "anonymous_person_profiles": 0.12,
+    "autocapture_unused": 0.15,
+    "replay_short_recordings": 0.2,  # of replay users
+    "dev_traffic": 0.07,
+    "unused_group_analytics": 0.35,  # of group analytics subscribers
+    "unused_data_pipelines": 0.4,  # of data pipelines subscribers
+    "flag_local_eval_polling": 0.3,  # of flag users
+    "flag_requests_per_session": 0.15,  # of flag users
+    "usage_spike": 0.05,
+    "identity_merge_errors": 0.08,
+    "outdated_sdk": 0.15,
+    "low_adoption": 0.12,
+}
+
+
+@dataclass
+class DemoData:
+    customers: pd.DataFrame
+    subscriptions: pd.DataFrame
+    config: pd.DataFrame
+    usage: pd.DataFrame
+    steps: pd.DataFrame
+    meetings: list[dict[str, Any]]
+
+    def write_csvs(self, folder: Path) -> list[Path]:
+        """The same data set as the contract's five CSV files."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in ("customers", "subscriptions", "config", "usage", "steps"):
+            frame: pd.DataFrame = getattr(self, name).copy()
+            for column in frame.columns:
+                if (
+                    frame[column].dtype == object
+                    and len(frame)
+                    and isinstance(frame[column].iloc[0], dt.date)
+                ):
+                    frame[column] = frame[column].map(lambda d: d.isoformat() if d else "")
+            path = folder / f"{name}.csv"
+            frame.to_csv(path, index=False)
+            written.append(path)
+        return written
+
+
+def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) -> DemoData:
+    as_of = as_of or dt.date.today()
+    rng = np.random.default_rng(seed)
+    n = customers
+
+    # ------------------------------------------------------------ customers
+    # Most customers are inside their 8 weeks; a tail entered up to 16 weeks ago.
+    entered_days_ago = np.where(
+        rng.random(n) < 0.72, rng.integers(0, 63, n), rng.integers(63, 112, n)
+    )
+    entered = [as_of - dt.timedelta(days=int(d)) for d in entered_days_ago]
+    status = rng.choice(["active", "paused", "churned"], n, p=[0.9, 0.03, 0.07])
+    engaged = rng.random(n) < 0.75  # the handbook's response rate to the first email
+    diligent = rng.random(n) < 0.8  # the owner keeps to the windows
+    names, ids = [], []
+    for i in range(n):
+        name = f"{_FIRST[i % len(_FIRST)]} {_SECOND[(i // len(_FIRST) + i) % len(_SECOND)]}"
+        if i >= len(_FIRST) * len(_SECOND):
+            name += f" {i // (len(_FIRST) * len(_SECOND)) + 1}"
+        names.append(name)
+        ids.append(f"{name.lower().replace(' ', '-')}-{i + 1:05d}")
+    extended = [
+        e + dt.timedelta(days=56 + int(rng.integers(7, 29)))
+        if d >= 42 and eng and rng.random() < 0.15
+        else None
+        for e, d, eng in zip(entered, entered_days_ago, engaged, strict=True)
+    ]
+    size = rng.lognormal(mean=np.log(45_000), sigma=1.3, size=n)  # median daily events
+    customer_frame = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "name": names,
+            "owner": [OWNERS[int(k)] for k in rng.integers(0, len(OWNERS), n)],
+            "plan": rng.choice(PLANS, n, p=PLAN_WEIGHTS),
+            "segment_entered_on": entered,
+            "entry_reason": rng.choice(REASONS, n, p=REASON_WEIGHTS),
+            "mrr_usd": np.round(size * 30 * 0.00004 + rng.uniform(0, 200, n), 2),
+            "extended_until": extended,
+            "status": status,
+        }
+    )
+
+    # -------------------------------------------------------- subscriptions
+    subscribed = {p: rng.random(n) < rate for p, rate in SUBSCRIPTION_RATES.items()}
+    has_limit = rng.random(n) < 0.55
+    sub_rows = []
+    for i in range(n):
+        for product, on in subscribed.items():
+            if on[i]:
+                limit = None
+                if has_limit[i] and product in ("product_analytics", "session_replay"):
+                    limit = float(round(size[i] * 30 * 0.0002 + 100, -1))
+                sub_rows.append((ids[i], product, limit))
+    subscriptions = pd.DataFrame(sub_rows, columns=["customer_id", "product", "billing_limit_usd"])
+
+    plant = {rule: rng.random(n) < rate for rule, rate in PLANT_RATES.items()}
+    plant["groupidentify_overcalled"] &= subscribed["group_analytics"]
+    plant["unused_group_analytics"] &= subscribed["group_analytics"]
+    plant["groupidentify_overcalled"] &= ~plant["unused_group_analytics"]
+    plant["unused_data_pipelines"] &= subscribed["data_pipelines"]
+    plant["replay_short_recordings"] &= subscribed["session_replay"]
+    plant["flag_local_eval_polling"] &= subscribed["feature_flags"]
+    plant["flag_requests_per_session"] &= subscribed["feature_flags"]
+
+    # --------------------------------------------------------------- config
+    config_rows = []
+    for i in range(n):
+        cid = ids[i]
+        autocapture = "on" if plant["autocapture_unused"][i] or rng.random() < 0.75 else "off"
+        config_rows += [
+            (cid, "autocapture", autocapture),
+            (
+                cid,
+                "autocapture_actions",
+                "0" if plant["autocapture_unused"][i] else str(int(rng.integers(1, 25))),
+            ),
+            (
+                cid,
+                "person_profiles",
+                "always" if plant["anonymous_person_profiles"][i] else "identified_only",
+            ),
+            (
+                cid,
+                "sdk",
+                str(rng.choice(["posthog-js", "posthog-python", "posthog-node", "posthog-ios"])),
+            ),
+            (
+                cid,
+                "sdk_version_age_days",
+                str(
+                    int(rng.integers(120, 400) if plant["outdated_sdk"][i] else rng.integers(0, 80))
+                ),
+            ),
+        ]
+        if subscribed["session_replay"][i]:
+            config_rows += [
+                (
+                    cid,
+                    "replay_min_duration_s",
+                    "0" if plant["replay_short_recordings"][i] else str(int(rng.integers(2, 6))),
+                ),
+                (cid, "replay_sample_rate", f"{rng.choice([1.0, 0.5, 0.25]):.2f}"),
+            ]
+        if subscribed["feature_flags"][i]:
+            polling = plant["flag_local_eval_polling"][i]
+            config_rows += [
+                (
+                    cid,
+                    "flags_local_evaluation",
+                    "true" if polling or rng.random() < 0.1 else "false",
+                ),
+                (cid, "flags_poll_interval_s", "30" if polling else "300"),
+            ]
+        if subscribed["data_pipelines"][i]:
+            config_rows.append(
+                (
+                    cid,
+                    "pipeline_destinations",
+                    "0" if plant["unused_data_pipelines"][i] else str(int(rng.integers(1, 4))),
+                )
+            )
+    config = pd.DataFrame(config_rows, columns=["customer_id", "key", "value"])
+
+    # ---------------------------------------------------------------- usage
+    days = np.array([as_of - dt.timedelta(days=USAGE_DAYS - 1 - d) for d in range(USAGE_DAYS)])
+    weekday = np.array([d.weekday() for d in days])
+    rhythm = np.where(weekday >= 5, 0.55, 1.0)
+    trend = np.linspace(0.85, 1.05, USAGE_DAYS)
+    noise = rng.lognormal(0, 0.15, (n, USAGE_DAYS))
+    events = size[:, None] * rhythm[None, :] * trend[None, :] * noise
+    # Churned customers fade out over their last weeks.
+    churned = status == "churned"
+    fade = np.clip(np.linspace(1.6, -0.4, USAGE_DAYS), 0, 1)
+    events[churned] *= fade[None, :]
+    # Spikes: a bot or a loop multiplies five days inside the last 30 by ~40.
+    spike_start = rng.integers(USAGE_DAYS - 25, USAGE_DAYS - 6, n)
+    for spiked in np.flatnonzero(plant["usage_spike"]).tolist():
+        first_day = int(spike_start[spiked])
+        events[spiked, first_day : first_day + 5] *= 40
+    sessions = events / rng.uniform(18, 35, n)[:, None]
+    share = lambda lo, hi: rng.uniform(lo, hi, n)[:, None]  # noqa: E731
+    identified_share = np.where(
+        plant["anonymous_person_profiles"][:, None], share(0.93, 0.99), share(0.2, 0.7)
+    )
+    autocapture_on = (
+        config.pivot(index="customer_id", columns="key", values="value")
+        .reindex(ids)["autocapture"]
+        .eq("on")
+        .to_numpy()
+    )
+    autocapture_share = (
+        np.where(plant["autocapture_unused"][:, None], share(0.55, 0.8), share(0.1, 0.4))
+        * autocapture_on[:, None]
+    )
+    identify_per_session = np.where(
+        plant["identify_overcalled"][:, None],
+        share(5, 9),
+        np.where(plant["anonymous_person_profiles"][:, None], share(0.0, 0.02), share(0.3, 1.5)),
+    )
+    uses_groups = subscribed["group_analytics"] & ~plant["unused_group_analytics"]
+    group_share = (
+        np.where(plant["groupidentify_overcalled"][:, None], share(0.06, 0.12), share(0.005, 0.02))
+        * uses_groups[:, None]
+    )
+    dev_share = np.where(plant["dev_traffic"][:, None], share(0.02, 0.08), 0.0)
+    replay = subscribed["session_replay"][:, None]
+    recordings = sessions * share(0.2, 0.5) * replay
+    short_share = np.where(
+        plant["replay_short_recordings"][:, None], share(0.55, 0.8), share(0.05, 0.3)
+    )
+    flags = subscribed["feature_flags"][:, None]
+    per_session_flags = np.where(
+        plant["flag_requests_per_session"][:, None], share(25, 60), share(1, 4)
+    )
+    instances = rng.integers(2, 8, n)[:, None]
+    local_eval = (
+        np.where(plant["flag_local_eval_polling"][:, None], instances * 2880.0, 0.0) * flags
+    )
+    team_size = rng.integers(2, 20, n)[:, None]
+    low = plant["low_adoption"][:, None]
+    active_users = np.where(
+        low, rng.integers(0, 3, (n, USAGE_DAYS)), rng.binomial(team_size, 0.5, (n, USAGE_DAYS))
+    )
+    insights = np.where(low, 0, rng.poisson(team_size * 2.0, (n, USAGE_DAYS)))
+    insights = np.where(
+        low & (np.arange(USAGE_DAYS) < USAGE_DAYS - 10), rng.poisson(1.0, (n, USAGE_DAYS)), insights
+    )
+
+    metrics: dict[str, np.ndarray] = {
+        "events": events,
+        "identified_events": events * identified_share,
+        "autocapture_events": events * autocapture_share,
+        "identify_events": sessions * identify_per_session,
+        "groupidentify_events": events * group_share,
+        "group_events": events * 0.6 * uses_groups[:, None],
+        "dev_events": events * dev_share,
+        "sessions": sessions,
+        "recordings": recordings,
+        "short_recordings": recordings * short_share,
+        "recordings_viewed": recordings * 0.02,
+        "flag_requests": (sessions * per_session_flags + local_eval) * flags,
+        "local_eval_requests": local_eval,
+        "survey_responses": sessions * 0.002 * subscribed["surveys"][:, None],
+        "warehouse_rows": events * 0.4 * subscribed["data_warehouse"][:, None],
+        "exceptions": sessions * 0.3 * subscribed["error_tracking"][:, None],
+        "merge_warnings": np.where(
+            plant["identity_merge_errors"][:, None], rng.poisson(40, (n, USAGE_DAYS)), 0
+        ),
+        "active_users": active_users,
+        "insights_viewed": insights,
+    }
+    frames = []
+    customer_index = np.repeat(np.arange(n), USAGE_DAYS)
+    day_index = np.tile(np.arange(USAGE_DAYS), n)
+    # Usage starts when the account existed: at most 120 days, and never
+    # before an account that entered recently had been active a while.
+    for metric, values in metrics.items():
+        flat = np.rint(np.broadcast_to(values, (n, USAGE_DAYS))).astype(np.int64).ravel()
+        keep = flat > 0
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": np.asarray(ids, dtype=object)[customer_index[keep]],
+                    "date": days[day_index[keep]],
+                    "metric": metric,
+                    "value": flat[keep],
+                }
+            )
+        )
+    usage = pd.concat(frames, ignore_index=True)
+
+    # ---------------------------------------------------------------- steps
+    step_rows, meetings = _history(rng, customer_frame, engaged, diligent, as_of)
+    steps = pd.DataFrame(step_rows, columns=["customer_id", "step", "status", "date"])
+    return DemoData(customer_frame, subscriptions, config, usage, steps, meetings)
+
+
+def _history(
+    rng: np.random.Generator,
+    customers: pd.DataFrame,
+    engaged: np.ndarray,
+    diligent: np.ndarray,
+    as_of: dt.date,
+) -> tuple[list[tuple[str, str, str, dt.date]], list[dict[str, Any]]]:
+    """Steps and meetings consistent with each customer's timeline as of `as_of`."""
+    steps: list[tuple[str, str, str, dt.date]] = []
+    meetings: list[dict[str, Any]] = []
+    for i, row in enumerate(customers.to_dict("records")):
+        _one_history(rng, row, bool(engaged[i]), bool(diligent[i]), as_of, steps, meetings)
+    return steps, meetings
+
+
+def _one_history(
+    rng: np.random.Generator,
+    row: dict[Any, Any],
+    engaged: bool,
+    on_time: bool,
+    as_of: dt.date,
+    steps: list[tuple[str, str, str, dt.date]],
+    meetings: list[dict[str, Any]],
+) -> None:
+    customer_id: str = row["customer_id"]
+    entered: dt.date = row["segment_entered_on"]
+    extended: dt.date | None = row["extended_until"]
+
+    def when(step: str, late: bool = False) -> dt.date:
+        start, end = timeline.window(step, entered, extended)
+        if late:
+            return end + dt.timedelta(days=int(rng.integers(1, 6)))
+        return start + dt.timedelta(days=int(rng.integers(0, (end - start).days + 1)))
+
+    def record(step: str, status: str, date: dt.date) -> None:
+        steps.append((customer_id, step, status, date))
+
+    # Initial outreach: nearly always sent, the diligent on time.
+    outreach_day = when("initial_outreach", late=not on_time and rng.random() < 0.5)
+    if outreach_day <= as_of and rng.random() < 0.95:
+        record("initial_outreach", "done", outreach_day)
+    if not engaged:
+        # Customers who never reply skip straight to the final outreach.
+        skip_day = timeline.window("first_meeting", entered)[1]
+        if skip_day < as_of and rng.random() < 0.8:
+            for step in ("first_meeting", "second_meeting", "homework"):
+                record(step, "skipped", skip_day)
+    else:
+        for step, kind, chance in (
+            ("first_meeting", "first", 0.95),
+            ("second_meeting", "second", 0.4),
+        ):
+            day = when(step, late=not on_time and rng.random() < 0.4)
+            if rng.random() > chance:
+                if step == "second_meeting" and day < as_of:
+                    record(step, "skipped", day)
+                continue
+            starts = dt.datetime.combine(day, dt.time(int(rng.integers(14, 19)), 0))
+            if day < as_of:
+                record(step, "done", day)
+                meetings.append(_meeting(row, kind, starts, "held"))
+            elif day <= as_of + dt.timedelta(days=10):
+                record(step, "scheduled", day)
+                meetings.append(_meeting(row, kind, starts, "scheduled"))
+        homework_day = when("homework", late=not on_time and rng.random() < 0.3)
+        if homework_day < as_of and rng.random() < 0.85:
+            record("homework", "done", homework_day)
+    final_day = when("final_outreach", late=not on_time and rng.random() < 0.5)
+    if final_day < as_of and rng.random() < 0.9 and row["status"] != "churned":
+        record("final_outreach", "done", final_day)
+
+
+def _meeting(row: dict[Any, Any], kind: str, starts: dt.datetime, status: str) -> dict[str, Any]:
+    contact = str(row["name"]).split(" ")[0].lower()
+    owner = str(row["owner"])
+    return {
+        "customer_id": row["customer_id"],
+        "kind": kind,
+        "owner": owner,
+        "starts_at": starts,
+        "timezone": "UTC",
+        "duration_min": 30 if kind == "first" else 45,
+        "attendees": [
+            {"name": f"{contact.title()} CTO", "email": f"cto@{contact}.example"},
+            {"name": owner.title(), "email": f"{owner}@posthog.example"},
+        ],
+        "agenda": "Review the audit findings and fix them together."
+        if kind == "first"
+        else "Your goals and KPIs, and how to track them.",
+        "status": status,
+        "notes": "Walked through the findings; customer will follow up."
+        if status == "held"
+        else None,
+        "created_by": owner,
+        "updated_by": owner,
+        "version": 1,
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [{str(k): v for k, v in r.items()} for r in records]
+
+
+def load(engine: Engine, data: DemoData, user: str = "demo", replace: bool = False) -> None:
+    """Write the demo data set in one transaction."""
+    db.ensure_schema(engine)
+    with db.write_session(engine, user) as session:
+        if replace:
+            for model in (
+                models.Usage,
+                models.Step,
+                models.Meeting,
+                models.Goal,
+                models.HomeworkAssignment,
+                models.FindingState,
+                models.Refund,
+                models.ConfigValue,
+                models.Subscription,
+                models.Customer,
+            ):
+                session.execute(delete(model))
+        session.execute(insert(models.table(models.Customer)), _records(data.customers))
+        session.execute(insert(models.table(models.Subscription)), _records(data.subscriptions))
+        session.execute(insert(models.table(models.ConfigValue)), _records(data.config))
+        usage = data.usage
+        for start in range(0, len(usage), 200_000):
+            chunk = usage.iloc[start : start + 200_000]
+            session.execute(
+                insert(models.table(models.Usage)),
+                [
+                    {"customer_id": c, "date": d, "metric": m, "value": int(v)}
+                    for c, d, m, v in chunk.itertuples(index=False, name=None)
+                ],
+            )
+        session.execute(
+            insert(models.table(models.Step)),
+            [{**r, "recorded_by": r.get("recorded_by") or "demo"} for r in _records(data.steps)],
+        )
+        if data.meetings:
+            session.execute(insert(models.table(models.Meeting)), data.meetings)
+        db.log_write(
+            session,
+            "demo",
+            "customers",
+            {"customers": len(data.customers), "usage_rows": len(data.usage)},
+        )

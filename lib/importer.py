@@ -1,0 +1,792 @@
+"""CSV -> validated frames -> one transaction.
+
+Every problem in every file is collected before anything is written (pandera,
+lazy) and reported with the file, the row as a spreadsheet shows it (the
+header is row 1), the column, the value and what was expected. Any problem
+means nothing is written. Re-importing the same files writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import io
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+from sqlalchemy import Engine, and_, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from lib import db, models
+from lib.timeline import CUSTOMER_STATUSES, RECORDED_STATUSES, STEPS
+from lib.vocabulary import CONFIG_KEYS, ENTRY_REASONS, METRICS, PRODUCTS
+
+KINDS: tuple[str, ...] = ("customers", "subscriptions", "config", "usage", "steps")
+MAX_REPORTED_PROBLEMS = 50
+WRITE_CHUNK = 50_000
+PROGRESS_FROM_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    kind: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    key: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+SPECS: dict[str, FileSpec] = {
+    "customers": FileSpec(
+        "customers",
+        required=("customer_id", "name", "segment_entered_on"),
+        optional=("owner", "plan", "entry_reason", "mrr_usd", "extended_until", "status"),
+        key=("customer_id",),
+    ),
+    "subscriptions": FileSpec(
+        "subscriptions",
+        required=("customer_id", "product"),
+        optional=("billing_limit_usd",),
+        key=("customer_id", "product"),
+    ),
+    "config": FileSpec(
+        "config", required=("customer_id", "key", "value"), optional=(), key=("customer_id", "key")
+    ),
+    "usage": FileSpec(
+        "usage",
+        required=("customer_id", "date", "metric", "value"),
+        optional=(),
+        key=("customer_id", "date", "metric"),
+    ),
+    "steps": FileSpec(
+        "steps",
+        required=("customer_id", "step", "status", "date"),
+        optional=(),
+        key=("customer_id", "step"),
+    ),
+}
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    expected: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        if self.value is not None:
+            shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+            return f"{where}: {shown!r}: {self.expected}"
+        return f"{where}: {self.expected}"
+
+
+class ImportRejected(Exception):
+    """Bad input: nothing was written."""
+
+    def __init__(self, problems: list[Problem], total: int | None = None) -> None:
+        self.problems = problems
+        self.total = total if total is not None else len(problems)
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        lines = [f"Import refused, nothing was written ({self.total} problem(s)):"]
+        lines += [f"  {p}" for p in self.problems[:MAX_REPORTED_PROBLEMS]]
+        if self.total > MAX_REPORTED_PROBLEMS:
+            lines.append(f"  ... and {self.total - MAX_REPORTED_PROBLEMS} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class KindResult:
+    files: list[str] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportResult:
+    kinds: dict[str, KindResult] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(k.added + k.updated for k in self.kinds.values())
+
+    def summary(self) -> str:
+        lines = [
+            f"{', '.join(r.files)}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged"
+            for kind, r in self.kinds.items()
+        ]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines) if lines else "Nothing to import."
+
+
+@dataclass(frozen=True)
+class Source:
+    """One CSV to import: its name (as the user knows it) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+# ------------------------------------------------------------------ sources
+
+
+def kind_from_name(name: str) -> str | None:
+    stem = Path(name).name.lower()
+    if stem.endswith(".csv"):
+        stem = stem[:-4]
+    for kind in KINDS:
+        if stem == kind or (stem.startswith(kind) and stem[len(kind)] in "_-. "):
+            return kind
+    return None
+
+
+def sources_from_paths(paths: Iterable[str | Path]) -> tuple[list[Source], list[Problem]]:
+    """Files as given; a folder stands for every known CSV in it."""
+    sources: list[Source] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.csv") if kind_from_name(p.name))
+            if not found:
+                problems.append(
+                    Problem(
+                        str(path),
+                        "no known CSV here (customers, subscriptions, config, usage, steps)",
+                    )
+                )
+            sources += [Source(str(p), p.read_bytes()) for p in found]
+        elif path.is_file():
+            sources.append(Source(str(path), path.read_bytes()))
+        else:
+            problems.append(Problem(str(path), "no such file or folder"))
+    return sources, problems
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def _decode(source: Source) -> tuple[str | None, Problem | None]:
+    try:
+        return source.data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        row = source.data[: error.start].count(b"\n") + 1
+        byte = source.data[error.start : error.start + 1]
+        return None, Problem(
+            source.name,
+            f"is not UTF-8 text (byte 0x{byte.hex()} at position {error.start}); "
+            "save the file as CSV UTF-8",
+            row=row,
+        )
+
+
+def _read_frame(source: Source, text: str) -> tuple[pd.DataFrame | None, Problem | None]:
+    if not text.strip():
+        return None, Problem(source.name, "the file is empty; expected a header row")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True
+        )
+    except pd.errors.ParserError as error:
+        return None, Problem(source.name, f"is not a well-formed CSV: {error}".strip())
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, None
+
+
+def _detect_kind(source: Source, frame: pd.DataFrame) -> str | None:
+    kind = kind_from_name(source.name)
+    if kind:
+        return kind
+    columns = set(frame.columns)
+    for candidate in KINDS:
+        if set(SPECS[candidate].required) <= columns and len(columns) <= len(
+            SPECS[candidate].columns
+        ):
+            return candidate
+    return None
+
+
+def _check_header(
+    source: Source, kind: str, frame: pd.DataFrame
+) -> tuple[list[Problem], list[str]]:
+    spec = SPECS[kind]
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    columns = list(frame.columns)
+    duplicates = [c for c, n in Counter(columns).items() if n > 1]
+    for column in duplicates:
+        problems.append(Problem(source.name, "the column appears twice", row=1, column=column))
+    for column in columns:
+        if column in spec.columns:
+            continue
+        close = difflib.get_close_matches(column.lower(), spec.columns, n=1, cutoff=0.75)
+        if close and close[0] not in columns:
+            problems.append(
+                Problem(
+                    source.name,
+                    f"unknown column; did you mean '{close[0]}'?",
+                    row=1,
+                    column=column,
+                )
+            )
+        else:
+            warnings.append(f"{source.name}: column '{column}' is not used and was ignored")
+    for column in spec.required:
+        if column not in columns:
+            problems.append(
+                Problem(
+                    source.name,
+                    f"required column '{column}' is missing (the header has: {', '.join(columns)})",
+                    row=1,
+                )
+            )
+    return problems, warnings
+
+
+# --------------------------------------------------------------- validation
+
+
+def _parse_dates(series: pd.Series) -> pd.Series:
+    """ISO dates -> datetime.date, NaT-free; unparseable -> None. Parses each
+    distinct string once (a usage file repeats the same 120 dates)."""
+    parsed: dict[str, dt.date | None] = {}
+    for text in series.unique():
+        try:
+            parsed[text] = dt.date.fromisoformat(text) if len(text) == 10 else None
+        except (TypeError, ValueError):
+            parsed[text] = None
+    return series.map(parsed)
+
+
+def _is_date(series: pd.Series) -> pd.Series:
+    return _parse_dates(series).notna()
+
+
+def _is_blank(series: pd.Series) -> pd.Series:
+    return series.eq("")
+
+
+def _number(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce")
+
+
+def _is_nonnegative_number(series: pd.Series) -> pd.Series:
+    numbers = _number(series)
+    return numbers.notna() & numbers.ge(0)
+
+
+def _is_whole_nonnegative(series: pd.Series) -> pd.Series:
+    numbers = _number(series)
+    return numbers.notna() & numbers.ge(0) & numbers.eq(numbers.round())
+
+
+def _config_value_ok(frame: pd.DataFrame) -> pd.Series:
+    kinds = frame["key"].map(CONFIG_KEYS)
+    value = frame["value"]
+    lowered = value.str.lower()
+    numbers = _number(value)
+    ok = pd.Series(True, index=frame.index)
+    ok[kinds.eq("on_off")] = lowered.isin(["on", "off"])
+    ok[kinds.eq("bool")] = lowered.isin(["true", "false"])
+    ok[kinds.eq("person_profiles")] = value.isin(["always", "identified_only"])
+    whole = numbers.notna() & numbers.ge(0) & numbers.eq(numbers.round())
+    ok[kinds.isin(["count", "seconds"])] = whole
+    ok[kinds.eq("fraction")] = numbers.between(0, 1)
+    ok[kinds.eq("text")] = value.ne("")
+    return ok.astype(bool)
+
+
+CONFIG_EXPECTED = {
+    "on_off": "on or off",
+    "bool": "true or false",
+    "person_profiles": "always or identified_only",
+    "count": "a whole number >= 0",
+    "seconds": "a whole number of seconds >= 0",
+    "fraction": "a number from 0 to 1",
+    "text": "a value",
+}
+
+
+def _required(column: str) -> pa.Check:
+    return pa.Check(lambda s: s.ne(""), error="a value is required")
+
+
+def _unique(message: str) -> pa.Check:
+    return pa.Check(lambda s: ~s.duplicated(keep="first"), error=message)
+
+
+def _one_of(values: Iterable[str], allow_blank: bool = False) -> pa.Check:
+    allowed = list(values)
+    shown = ", ".join(allowed)
+    extra = " (or empty)" if allow_blank else ""
+    return pa.Check(
+        lambda s: s.isin(allowed) | (_is_blank(s) if allow_blank else False),
+        error=f"one of: {shown}{extra}",
+    )
+
+
+def _date_check(allow_blank: bool = False) -> pa.Check:
+    if allow_blank:
+        return pa.Check(lambda s: _is_date(s) | _is_blank(s), error="a date YYYY-MM-DD or empty")
+    return pa.Check(_is_date, error="a date YYYY-MM-DD")
+
+
+def _money_check() -> pa.Check:
+    return pa.Check(
+        lambda s: _is_nonnegative_number(s) | _is_blank(s), error="a number >= 0 or empty"
+    )
+
+
+def _schema(kind: str, present: set[str]) -> pa.DataFrameSchema:
+    def column(*checks: pa.Check) -> pa.Column:
+        return pa.Column(checks=list(checks), required=False)
+
+    columns: dict[str, pa.Column]
+    if kind == "customers":
+        columns = {
+            "customer_id": column(
+                _required("customer_id"), _unique("customer_id appears more than once")
+            ),
+            "name": column(_required("name")),
+            "segment_entered_on": column(_date_check()),
+            "entry_reason": column(_one_of(ENTRY_REASONS, allow_blank=True)),
+            "mrr_usd": column(_money_check()),
+            "extended_until": column(_date_check(allow_blank=True)),
+            "status": column(_one_of(CUSTOMER_STATUSES, allow_blank=True)),
+        }
+    elif kind == "subscriptions":
+        columns = {
+            "customer_id": column(_required("customer_id")),
+            "product": column(_one_of(PRODUCTS)),
+            "billing_limit_usd": column(_money_check()),
+        }
+    elif kind == "config":
+        columns = {
+            "customer_id": column(_required("customer_id")),
+            "key": column(_one_of(CONFIG_KEYS)),
+        }
+    elif kind == "usage":
+        columns = {
+            "customer_id": column(_required("customer_id")),
+            "date": column(_date_check()),
+            "metric": column(_one_of(METRICS)),
+            "value": column(
+                pa.Check(_is_whole_nonnegative, error="a whole number >= 0 (a daily count)")
+            ),
+        }
+    else:
+        columns = {
+            "customer_id": column(_required("customer_id")),
+            "step": column(_one_of(STEPS)),
+            "status": column(_one_of(RECORDED_STATUSES)),
+            "date": column(_date_check()),
+        }
+    return pa.DataFrameSchema(
+        {name: col for name, col in columns.items() if name in present}, strict=False
+    )
+
+
+@dataclass
+class _Loaded:
+    """One kind's rows from every file of that kind, with where each came from."""
+
+    kind: str
+    files: list[str]
+    frame: pd.DataFrame  # the spec's columns + _file + _row
+
+
+def _at(frame: pd.DataFrame, index: Any, column: str) -> str:
+    return str(frame.at[index, column])
+
+
+def _problem_at(
+    frame: pd.DataFrame, index: Any, expected: str, column: str | None = None
+) -> Problem:
+    """A problem in one row of a loaded frame, named as the user's file shows it."""
+    return Problem(
+        _at(frame, index, "_file"),
+        expected,
+        row=int(_at(frame, index, "_row")),
+        column=column,
+        value=_at(frame, index, column) if column else None,
+    )
+
+
+def _validate(loaded: _Loaded) -> list[Problem]:
+    frame = loaded.frame
+    problems: list[Problem] = []
+    schema = _schema(loaded.kind, set(frame.columns))
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        cases = cases[cases["index"].notna()]
+        for index, check, column in zip(
+            cases["index"].tolist(), cases["check"].tolist(), cases["column"].tolist(), strict=True
+        ):
+            problems.append(_problem_at(frame, int(index), str(check), str(column)))
+    spec = SPECS[loaded.kind]
+    if loaded.kind == "config" and not problems:
+        ok = _config_value_ok(frame)
+        for index in frame.index[~ok]:
+            key = _at(frame, index, "key")
+            expected = CONFIG_EXPECTED[CONFIG_KEYS[key]]
+            problems.append(_problem_at(frame, index, f"for key {key}: {expected}", "value"))
+    if len(spec.key) > 1 and set(spec.key) <= set(frame.columns):
+        repeated = frame.duplicated(list(spec.key), keep="first")
+        for index in frame.index[repeated]:
+            key = ", ".join(f"{k}={_at(frame, index, k)}" for k in spec.key)
+            expected = f"the same {' + '.join(spec.key)} appears earlier ({key})"
+            problems.append(_problem_at(frame, index, expected))
+    return problems
+
+
+def _check_customer_references(session: Session, loaded: dict[str, _Loaded]) -> list[Problem]:
+    known: set[str] = set(session.scalars(select(models.Customer.customer_id)))
+    if "customers" in loaded:
+        known |= set(loaded["customers"].frame["customer_id"])
+    problems: list[Problem] = []
+    for kind in KINDS[1:]:
+        if kind not in loaded:
+            continue
+        frame = loaded[kind].frame
+        unknown = ~frame["customer_id"].isin(known) & frame["customer_id"].ne("")
+        problems += [
+            _problem_at(
+                frame,
+                index,
+                "unknown customer (not in customers.csv nor in the database)",
+                "customer_id",
+            )
+            for index in frame.index[unknown]
+        ]
+    return problems
+
+
+def load(sources: list[Source]) -> tuple[dict[str, _Loaded], list[Problem], list[str]]:
+    """Decode, parse and validate every source; nothing touches the database."""
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    files: dict[str, list[str]] = defaultdict(list)
+    for source in sources:
+        text, problem = _decode(source)
+        if problem or text is None:
+            problems.append(problem or Problem(source.name, "could not be read"))
+            continue
+        frame, problem = _read_frame(source, text)
+        if problem or frame is None:
+            problems.append(problem or Problem(source.name, "could not be read"))
+            continue
+        kind = _detect_kind(source, frame)
+        if kind is None:
+            problems.append(
+                Problem(
+                    source.name,
+                    "cannot tell which file this is: name it customers.csv, subscriptions.csv, "
+                    "config.csv, usage.csv or steps.csv",
+                )
+            )
+            continue
+        header_problems, header_warnings = _check_header(source, kind, frame)
+        problems += header_problems
+        warnings += header_warnings
+        if header_problems:
+            continue
+        spec = SPECS[kind]
+        frame = frame[[c for c in spec.columns if c in frame.columns]].copy()
+        for column in frame.columns:
+            frame[column] = frame[column].str.strip()
+        frame["_file"] = Path(source.name).name
+        frame["_row"] = range(2, len(frame) + 2)
+        frames[kind].append(frame)
+        files[kind].append(Path(source.name).name)
+
+    loaded: dict[str, _Loaded] = {}
+    for kind in KINDS:
+        if kind not in frames:
+            continue
+        combined = pd.concat(frames[kind], ignore_index=True)
+        for column in SPECS[kind].columns:
+            if column not in combined.columns:
+                continue
+            combined[column] = combined[column].fillna("")
+        loaded[kind] = _Loaded(kind, files[kind], combined)
+        problems += _validate(loaded[kind])
+    return loaded, problems, warnings
+
+
+# ------------------------------------------------------------------- writing
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _rows(loaded: _Loaded) -> list[dict[str, Any]]:
+    frame = loaded.frame
+    kind = loaded.kind
+    present = [c for c in SPECS[kind].columns if c in frame.columns]
+    out = frame[present].copy()
+    if kind == "customers":
+        out["segment_entered_on"] = _parse_dates(out["segment_entered_on"])
+        if "extended_until" in out:
+            out["extended_until"] = _parse_dates(out["extended_until"])
+        if "mrr_usd" in out:
+            out["mrr_usd"] = _number(out["mrr_usd"])
+        if "status" in out:
+            out["status"] = out["status"].replace("", "active")
+    elif kind == "subscriptions" and "billing_limit_usd" in out:
+        out["billing_limit_usd"] = _number(out["billing_limit_usd"])
+    elif kind == "config":
+        # Normalise case so "ON" and "on" are the same value on re-import.
+        lowered = out["key"].map(CONFIG_KEYS).isin(["on_off", "bool"])
+        out.loc[lowered, "value"] = out.loc[lowered, "value"].str.lower()
+    elif kind == "steps":
+        out["date"] = _parse_dates(out["date"])
+    records = out.astype(object).where(out.notna(), None).to_dict("records")
+    return [{str(k): _blank_to_none(v) for k, v in r.items()} for r in records]
+
+
+_TABLES: dict[str, Any] = {
+    "customers": models.Customer,
+    "subscriptions": models.Subscription,
+    "config": models.ConfigValue,
+    "steps": models.Step,
+}
+
+
+def _upsert_small(session: Session, kind: str, rows: list[dict[str, Any]], user: str) -> KindResult:
+    """Customers, subscriptions, config and steps: few rows, compared in Python."""
+    model = _TABLES[kind]
+    key = SPECS[kind].key
+    table = models.table(model)
+    result = KindResult()
+    columns = [c for c in rows[0] if c not in key] if rows else []
+    existing: dict[tuple[Any, ...], dict[str, Any]] = {}
+    customer_ids = {r["customer_id"] for r in rows}
+    for chunk in _chunks(sorted(customer_ids), 500):
+        stmt = select(*[table.c[c] for c in (*key, *columns)]).where(table.c.customer_id.in_(chunk))
+        for record in session.execute(stmt).mappings():
+            existing[tuple(record[k] for k in key)] = dict(record)
+
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for row in rows:
+        old = existing.get(tuple(row[k] for k in key))
+        if kind == "steps":
+            row = {**row, "recorded_by": user}
+        if old is None:
+            new.append(row)
+        elif any(_differs(old.get(c), row[c]) for c in columns):
+            changed.append(row)
+        else:
+            result.unchanged += 1
+    if new:
+        session.execute(insert(table), new)
+    if changed:
+        where = and_(*[table.c[k] == bindparam(f"k_{k}") for k in key])
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in changed[0] if c not in key}
+        session.execute(
+            update(table).where(where).values(values),
+            [
+                {
+                    **{f"k_{k}": r[k] for k in key},
+                    **{f"v_{c}": r[c] for c in r if c not in key},
+                }
+                for r in changed
+            ],
+            execution_options={"synchronize_session": False},
+        )
+    result.added, result.updated = len(new), len(changed)
+    return result
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, float) or isinstance(new, float):
+        if old is None or new is None:
+            return old is not new
+        return abs(float(old) - float(new)) > 1e-9
+    return bool(old != new)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _upsert_usage(
+    session: Session, loaded: _Loaded, progress: Callable[[int], None] | None
+) -> KindResult:
+    """Usage: up to millions of rows. Compare with what is stored in one
+    frame merge, then bulk-insert the new rows and bulk-update the changed ones."""
+    frame = loaded.frame
+    incoming = pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"].to_numpy(dtype=object),
+            "metric": frame["metric"].to_numpy(dtype=object),
+            "date": _parse_dates(frame["date"]).to_numpy(dtype=object),
+            "value": _number(frame["value"]).astype("int64").to_numpy(),
+        }
+    )
+    table = models.table(models.Usage)
+    first, last = min(incoming["date"]), max(incoming["date"])
+    customers = sorted(set(incoming["customer_id"]))
+    stmt = select(table.c.customer_id, table.c.metric, table.c.date, table.c.value).where(
+        table.c.date.between(first, last)
+    )
+    if len(customers) <= 500:
+        stmt = stmt.where(table.c.customer_id.in_(customers))
+    stored = pd.DataFrame(
+        session.execute(stmt).all(), columns=["customer_id", "metric", "date", "old_value"]
+    )
+    if stored.empty:
+        merged = incoming.assign(old_value=None)
+    else:
+        stored["customer_id"] = stored["customer_id"].astype(object)
+        stored["metric"] = stored["metric"].astype(object)
+        merged = incoming.merge(stored, on=["customer_id", "metric", "date"], how="left")
+    is_new = merged["old_value"].isna()
+    is_changed = ~is_new & merged["old_value"].ne(merged["value"])
+    result = KindResult(
+        added=int(is_new.sum()),
+        updated=int(is_changed.sum()),
+        unchanged=int(len(merged) - is_new.sum() - is_changed.sum()),
+    )
+    new_rows = merged.loc[is_new, ["customer_id", "metric", "date", "value"]]
+    for start in range(0, len(new_rows), WRITE_CHUNK):
+        chunk = new_rows.iloc[start : start + WRITE_CHUNK]
+        session.execute(
+            insert(table),
+            [
+                {"customer_id": c, "metric": m, "date": d, "value": int(v)}
+                for c, m, d, v in chunk.itertuples(index=False, name=None)
+            ],
+        )
+        if progress:
+            progress(len(chunk))
+    changed_rows = merged.loc[is_changed, ["customer_id", "metric", "date", "value"]]
+    if len(changed_rows):
+        stmt_update = (
+            update(table)
+            .where(
+                and_(
+                    table.c.customer_id == bindparam("k_customer_id"),
+                    table.c.metric == bindparam("k_metric"),
+                    table.c.date == bindparam("k_date"),
+                )
+            )
+            .values(value=bindparam("v_value"))
+        )
+        for start in range(0, len(changed_rows), WRITE_CHUNK):
+            chunk = changed_rows.iloc[start : start + WRITE_CHUNK]
+            session.execute(
+                stmt_update,
+                [
+                    {"k_customer_id": c, "k_metric": m, "k_date": d, "v_value": int(v)}
+                    for c, m, d, v in chunk.itertuples(index=False, name=None)
+                ],
+                execution_options={"synchronize_session": False},
+            )
+            if progress:
+                progress(len(chunk))
+    if progress:
+        progress(result.unchanged)
+    return result
+
+
+def import_sources(
+    engine: Engine,
+    sources: list[Source],
+    user: str = "cli",
+    show_progress: bool = False,
+) -> ImportResult:
+    """Validate every source, then write all of them in one transaction.
+
+    Raises ImportRejected (and writes nothing) on any problem.
+    """
+    if not sources:
+        raise ImportRejected([Problem("(no files)", "give at least one CSV file or a folder")])
+    loaded, problems, warnings = load(sources)
+    db.ensure_schema(engine)
+    if not problems:
+        with db.read_session(engine) as session:
+            problems = _check_customer_references(session, loaded)
+    if problems:
+        raise ImportRejected(problems)
+
+    result = ImportResult(warnings=warnings)
+    with db.write_session(engine, user) as session:
+        for kind in KINDS:
+            if kind not in loaded:
+                continue
+            if kind == "usage":
+                kind_result = _write_usage_with_progress(session, loaded[kind], show_progress)
+            else:
+                kind_result = _upsert_small(session, kind, _rows(loaded[kind]), user)
+            kind_result.files = loaded[kind].files
+            result.kinds[kind] = kind_result
+            if kind_result.added or kind_result.updated:
+                db.log_write(
+                    session,
+                    "import",
+                    models.Usage.__tablename__ if kind == "usage" else _TABLES[kind].__tablename__,
+                    {
+                        "files": loaded[kind].files,
+                        "added": kind_result.added,
+                        "updated": kind_result.updated,
+                    },
+                )
+        for hook in AFTER_IMPORT:
+            hook(session, result)
+    return result
+
+
+# Called inside the import's transaction once the rows are written (for example
+# to refresh per-customer aggregates or re-verify homework); registered by the
+# modules that need it so the importer stays ignorant of them.
+AFTER_IMPORT: list[Callable[[Session, ImportResult], None]] = []
+
+
+def _write_usage_with_progress(session: Session, loaded: _Loaded, show: bool) -> KindResult:
+    rows = len(loaded.frame)
+    if not show or rows < PROGRESS_FROM_ROWS:
+        return _upsert_usage(session, loaded, None)
+    from tqdm import tqdm
+
+    with tqdm(total=rows, unit="row", desc=", ".join(loaded.files), disable=None) as bar:
+
+        def advance(rows_done: int) -> None:
+            bar.update(rows_done)
+
+        return _upsert_usage(session, loaded, advance)
+
+
+def import_paths(
+    engine: Engine, paths: Iterable[str | Path], user: str = "cli", show_progress: bool = False
+) -> ImportResult:
+    sources, problems = sources_from_paths(paths)
+    if problems:
+        raise ImportRejected(problems)
+    return import_sources(engine, sources, user=user, show_progress=show_progress)

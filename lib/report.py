@@ -1,0 +1,245 @@
+"""The per-customer report that `onboarding report --json` prints and pages draw.
+
+Usage is aggregated in SQL (sums over the 30-day window ending on as-of and
+over the 90 days before it); bills are priced for all customers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.orm import Session
+
+from lib import db, models, pricing, timeline
+from lib.vocabulary import METRICS
+
+WINDOW_DAYS = 30
+BASELINE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Windows:
+    as_of: dt.date
+
+    @property
+    def start(self) -> dt.date:
+        """First day of the 30-day window (inclusive)."""
+        return self.as_of - dt.timedelta(days=WINDOW_DAYS - 1)
+
+    @property
+    def baseline_start(self) -> dt.date:
+        return self.start - dt.timedelta(days=BASELINE_DAYS)
+
+    @property
+    def baseline_end(self) -> dt.date:
+        return self.start - dt.timedelta(days=1)
+
+
+@dataclass
+class UsageAggregates:
+    """Per customer (index) and metric (columns): the window sums the audit reads."""
+
+    last_30: pd.DataFrame  # sum over the 30 days ending on as-of
+    prior_90: pd.DataFrame  # sum over the 90 days before that window
+    max_day_30: pd.DataFrame  # the largest single day inside the window
+    days_30: pd.DataFrame  # days with a non-zero value inside the window
+
+    def customer(self, customer_id: str) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for name in ("last_30", "prior_90", "max_day_30", "days_30"):
+            frame: pd.DataFrame = getattr(self, name)
+            if customer_id in frame.index:
+                values: list[float] = frame.loc[customer_id].to_numpy(dtype=float).tolist()
+                out[name] = dict(zip(map(str, frame.columns), values, strict=True))
+            else:
+                out[name] = dict.fromkeys(METRICS, 0.0)
+        return out
+
+
+def usage_aggregates(
+    session: Session, as_of: dt.date, customer_ids: list[str] | None = None
+) -> UsageAggregates:
+    windows = Windows(as_of)
+    usage = models.table(models.Usage)
+    in_window = usage.c.date.between(windows.start, as_of)
+    in_baseline = usage.c.date.between(windows.baseline_start, windows.baseline_end)
+    stmt = (
+        select(
+            usage.c.customer_id,
+            usage.c.metric,
+            func.sum(case((in_window, usage.c.value), else_=0)).label("last_30"),
+            func.sum(case((in_baseline, usage.c.value), else_=0)).label("prior_90"),
+            func.max(case((in_window, usage.c.value), else_=0)).label("max_day_30"),
+            func.sum(case((in_window & (usage.c.value > 0), 1), else_=0)).label("days_30"),
+        )
+        .where(usage.c.date.between(windows.baseline_start, as_of))
+        .group_by(usage.c.customer_id, usage.c.metric)
+    )
+    if customer_ids is not None:
+        stmt = stmt.where(usage.c.customer_id.in_(customer_ids))
+    rows = pd.DataFrame(
+        session.execute(stmt).all(),
+        columns=["customer_id", "metric", "last_30", "prior_90", "max_day_30", "days_30"],
+    )
+
+    def wide(column: str) -> pd.DataFrame:
+        if rows.empty:
+            return pd.DataFrame(columns=list(METRICS), dtype=float)
+        frame = rows.pivot(index="customer_id", columns="metric", values=column)
+        return frame.reindex(columns=list(METRICS)).fillna(0).astype(float)
+
+    return UsageAggregates(
+        last_30=wide("last_30"),
+        prior_90=wide("prior_90"),
+        max_day_30=wide("max_day_30"),
+        days_30=wide("days_30"),
+    )
+
+
+@dataclass
+class CustomerData:
+    """Everything stored about the customers a report covers, read in a few queries."""
+
+    customers: list[models.Customer]
+    steps: dict[str, dict[str, timeline.RecordedStep]]
+    subscriptions: dict[str, dict[str, float | None]]  # product -> billing limit
+    config: dict[str, dict[str, str]]
+    usage: UsageAggregates
+
+    def subscribed_frame(self) -> pd.DataFrame:
+        index = [c.customer_id for c in self.customers]
+        frame = pd.DataFrame(
+            False,
+            index=index,
+            columns=sorted({p for subs in self.subscriptions.values() for p in subs}),
+        )
+        for customer_id, subs in self.subscriptions.items():
+            for product in subs:
+                frame.at[customer_id, product] = True
+        return frame
+
+
+def load_customer_data(
+    session: Session, as_of: dt.date, customer_id: str | None = None
+) -> CustomerData:
+    customer_stmt = select(models.Customer).order_by(models.Customer.customer_id)
+    if customer_id is not None:
+        customer_stmt = customer_stmt.where(models.Customer.customer_id == customer_id)
+    customers = list(session.scalars(customer_stmt))
+    ids = None if customer_id is None else [customer_id]
+
+    def scoped(stmt: Any, model: Any) -> Any:
+        return stmt if ids is None else stmt.where(model.customer_id.in_(ids))
+
+    steps: dict[str, dict[str, timeline.RecordedStep]] = defaultdict(dict)
+    for cid, step, status, date in session.execute(
+        scoped(
+            select(models.Step.customer_id, models.Step.step, models.Step.status, models.Step.date),
+            models.Step,
+        )
+    ):
+        steps[cid][step] = timeline.RecordedStep(status, date)
+
+    subscriptions: dict[str, dict[str, float | None]] = defaultdict(dict)
+    for cid, product, limit in session.execute(
+        scoped(
+            select(
+                models.Subscription.customer_id,
+                models.Subscription.product,
+                models.Subscription.billing_limit_usd,
+            ),
+            models.Subscription,
+        )
+    ):
+        subscriptions[cid][product] = limit
+
+    config: dict[str, dict[str, str]] = defaultdict(dict)
+    for cid, key, value in session.execute(
+        scoped(
+            select(
+                models.ConfigValue.customer_id, models.ConfigValue.key, models.ConfigValue.value
+            ),
+            models.ConfigValue,
+        )
+    ):
+        config[cid][key] = value
+
+    return CustomerData(
+        customers=customers,
+        steps=dict(steps),
+        subscriptions=dict(subscriptions),
+        config=dict(config),
+        usage=usage_aggregates(session, as_of, ids),
+    )
+
+
+@dataclass
+class CustomerReport:
+    customer: models.Customer
+    timeline: timeline.Timeline
+    projected_monthly_bill_usd: float
+    bill_lines: dict[str, float] = field(default_factory=dict)
+    findings: list[Any] = field(default_factory=list)
+
+    @property
+    def customer_id(self) -> str:
+        return self.customer.customer_id
+
+    @property
+    def est_monthly_saving_usd(self) -> float:
+        return pricing.usd(sum(f.est_monthly_saving_usd for f in self.findings))
+
+    def as_json(self) -> dict[str, Any]:
+        next_action = self.timeline.next_action
+        return {
+            "customer_id": self.customer.customer_id,
+            "name": self.customer.name,
+            "owner": self.customer.owner,
+            "as_of": self.timeline.as_of.isoformat(),
+            "program_week": self.timeline.program_week,
+            "program_status": self.timeline.program_status,
+            "steps": {name: s.as_json() for name, s in self.timeline.steps.items()},
+            "next_action": next_action.as_json() if next_action else None,
+            "projected_monthly_bill_usd": pricing.usd(self.projected_monthly_bill_usd),
+            "findings": [f.as_json() for f in self.findings],
+            "est_monthly_saving_usd": self.est_monthly_saving_usd,
+        }
+
+
+def timeline_of(customer: models.Customer, data: CustomerData, as_of: dt.date) -> timeline.Timeline:
+    return timeline.compute(
+        entered_on=customer.segment_entered_on,
+        as_of=as_of,
+        recorded=data.steps.get(customer.customer_id, {}),
+        extended_until=customer.extended_until,
+        customer_status=customer.status,
+    )
+
+
+def build_from_data(data: CustomerData, as_of: dt.date) -> list[CustomerReport]:
+    index = [c.customer_id for c in data.customers]
+    volumes = data.usage.last_30.reindex(index).fillna(0)
+    bills = pricing.bill_frame(volumes, data.subscribed_frame())
+    line_names = [c for c in bills.columns if c != "total"]
+    totals = bills["total"].to_numpy(dtype=float).tolist()
+    lines = bills[line_names].to_numpy(dtype=float).tolist()
+    return [
+        CustomerReport(
+            customer=customer,
+            timeline=timeline_of(customer, data, as_of),
+            projected_monthly_bill_usd=total,
+            bill_lines={n: v for n, v in zip(line_names, amounts, strict=True) if v > 0},
+        )
+        for customer, total, amounts in zip(data.customers, totals, lines, strict=True)
+    ]
+
+
+def build(engine: Engine, as_of: dt.date, customer_id: str | None = None) -> list[CustomerReport]:
+    with db.read_session(engine) as session:
+        data = load_customer_data(session, as_of, customer_id)
+    return build_from_data(data, as_of)

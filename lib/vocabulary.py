@@ -1,0 +1,92 @@
+"""The contract's fixed names: products, config keys, metrics, entry reasons."""
+
+from __future__ import annotations
+
+PRODUCTS: tuple[str, ...] = (
+    "product_analytics",
+    "session_replay",
+    "feature_flags",
+    "surveys",
+    "data_warehouse",
+    "error_tracking",
+    "group_analytics",
+    "data_pipelines",
+)
+
+PRODUCT_LABELS: dict[str, str] = {
+    "product_analytics": "Product analytics",
+    "session_replay": "Session replay",
+    "feature_flags": "Feature flags",
+    "surveys": "Surveys",
+    "data_warehouse": "Data warehouse",
+    "error_tracking": "Error tracking",
+    "group_analytics": "Group analytics",
+    "data_pipelines": "Data pipelines",
+}
+
+METRICS: tuple[str, ...] = (
+    "events",
+    "identified_events",
+    "autocapture_events",
+    "identify_events",
+    "groupidentify_events",
+    "group_events",
+    "dev_events",
+    "sessions",
+    "recordings",
+    "short_recordings",
+    "recordings_viewed",
+    "flag_requests",
+    "local_eval_requests",
+    "survey_responses",
+    "warehouse_rows",
+    "exceptions",
+    "merge_warnings",
+    "active_users",
+    "insights_viewed",
+)
+
+# Which product each metric's volume belongs to (for charts and health).
+METRIC_PRODUCT: dict[str, str] = {
+    "events": "product_analytics",
+    "identified_events": "product_analytics",
+    "autocapture_events": "product_analytics",
+    "identify_events": "product_analytics",
+    "groupidentify_events": "group_analytics",
+    "group_events": "group_analytics",
+    "dev_events": "product_analytics",
+    "sessions": "product_analytics",
+    "recordings": "session_replay",
+    "short_recordings": "session_replay",
+    "recordings_viewed": "session_replay",
+    "flag_requests": "feature_flags",
+    "local_eval_requests": "feature_flags",
+    "survey_responses": "surveys",
+    "warehouse_rows": "data_warehouse",
+    "exceptions": "error_tracking",
+}
+
+ENTRY_REASONS: tuple[str, ...] = (
+    "credits_rolloff",
+    "first_bill_projected",
+    "accelerator",
+    "manual",
+)
+
+PLANS: tuple[str, ...] = ("pay-as-you-go", "startup", "teams", "boost", "scale", "enterprise")
+
+ROLES: tuple[str, ...] = ("admin", "team", "leadership")
+
+# Config keys and the kind of value each takes.
+CONFIG_KEYS: dict[str, str] = {
+    "autocapture": "on_off",
+    "autocapture_actions": "count",
+    "person_profiles": "person_profiles",
+    "replay_min_duration_s": "seconds",
+    "replay_sample_rate": "fraction",
+    "flags_local_evaluation": "bool",
+    "flags_poll_interval_s": "seconds",
+    "pipeline_destinations": "count",
+    "sdk": "text",
+    "sdk_version_age_days": "count",
+}
