@@ -54,8 +54,8 @@ class UsageAggregates:
         for name in ("last_30", "prior_90", "max_day_30", "days_30"):
             frame: pd.DataFrame = getattr(self, name)
             if customer_id in frame.index:
-                values: list[float] = frame.loc[customer_id].to_numpy(dtype=float).tolist()
-                out[name] = dict(zip(map(str, frame.columns), values, strict=True))
+                row = frame.loc[customer_id].to_numpy(dtype=float)
+                out[name] = {str(c): float(v) for c, v in zip(frame.columns, row, strict=True)}
             else:
                 out[name] = dict.fromkeys(METRICS, 0.0)
         return out
