@@ -9,9 +9,8 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -201,15 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ensure-admin", help="first run only: create 'admin' with a random password"
     )
     ensure.set_defaults(func=cmd_user_ensure_admin)
-
-    for register in EXTRA_COMMANDS:
-        register(commands)
     return parser
-
-
-# Other modules add sub-commands here (for example `sync`), keeping this file
-# the one place that knows the exit codes.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

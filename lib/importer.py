@@ -758,15 +758,7 @@ def import_sources(
                         "updated": kind_result.updated,
                     },
                 )
-        for hook in AFTER_IMPORT:
-            hook(session, result)
     return result
-
-
-# Called inside the import's transaction once the rows are written (for example
-# to refresh per-customer aggregates or re-verify homework); registered by the
-# modules that need it so the importer stays ignorant of them.
-AFTER_IMPORT: list[Callable[[Session, ImportResult], None]] = []
 
 
 def _write_usage_with_progress(session: Session, loaded: _Loaded, show: bool) -> KindResult:
