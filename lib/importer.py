@@ -8,9 +8,11 @@ means nothing is written. Re-importing the same files writes nothing.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 import io
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -201,17 +203,48 @@ def _decode(source: Source) -> tuple[str | None, Problem | None]:
         )
 
 
-def _read_frame(source: Source, text: str) -> tuple[pd.DataFrame | None, Problem | None]:
+def _read_frame(source: Source, text: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     if not text.strip():
-        return None, Problem(source.name, "the file is empty; expected a header row")
+        return None, [Problem(source.name, "the file is empty; expected a header row")]
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True
-        )
-    except pd.errors.ParserError as error:
-        return None, Problem(source.name, f"is not a well-formed CSV: {error}".strip())
+        with warnings.catch_warnings():
+            # pandas warns (and drops data) on rows longer than the header.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=True,
+                index_col=False,
+            )
+        # Rows shorter than the header read as empty trailing fields (as spreadsheets
+        # export them); the required-value checks still catch what is missing.
+        ragged = False
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
+        frame, ragged = None, True
+    if ragged:
+        return None, _ragged_rows(source, text)
+    assert frame is not None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, None
+    return frame, []
+
+
+def _ragged_rows(source: Source, text: str) -> list[Problem]:
+    """Name every row whose field count differs from the header's (error path only)."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    problems = []
+    for row in reader:
+        if row and len(row) != len(header):
+            problems.append(
+                Problem(
+                    source.name,
+                    f"is not a well-formed CSV: {len(row)} fields where the header has "
+                    f"{len(header)}",
+                    row=reader.line_num,
+                )
+            )
+    return problems or [Problem(source.name, "is not a well-formed CSV")]
 
 
 def _detect_kind(source: Source, frame: pd.DataFrame) -> str | None:
@@ -495,9 +528,9 @@ def load(sources: list[Source]) -> tuple[dict[str, _Loaded], list[Problem], list
         if problem or text is None:
             problems.append(problem or Problem(source.name, "could not be read"))
             continue
-        frame, problem = _read_frame(source, text)
-        if problem or frame is None:
-            problems.append(problem or Problem(source.name, "could not be read"))
+        frame, read_problems = _read_frame(source, text)
+        if read_problems or frame is None:
+            problems += read_problems
             continue
         kind = _detect_kind(source, frame)
         if kind is None:
