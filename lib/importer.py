@@ -542,20 +542,63 @@ def load(sources: list[Source]) -> tuple[dict[str, _Loaded], list[Problem], list
                 )
             )
             continue
-        header_problems, header_warnings = _check_header(source, kind, frame)
-        problems += header_problems
-        warnings += header_warnings
-        if header_problems:
-            continue
-        spec = SPECS[kind]
-        frame = frame[[c for c in spec.columns if c in frame.columns]].copy()
-        for column in frame.columns:
-            frame[column] = frame[column].str.strip()
-        frame["_file"] = Path(source.name).name
-        frame["_row"] = range(2, len(frame) + 2)
-        frames[kind].append(frame)
-        files[kind].append(Path(source.name).name)
+        # The header is row 1, so the first data row is row 2 as a spreadsheet shows it.
+        _accept(
+            FrameSource(source.name, kind, frame, first_row=2), frames, files, problems, warnings
+        )
+    return _combine(frames, files, problems), problems, warnings
 
+
+@dataclass(frozen=True)
+class FrameSource:
+    """Rows that did not come from a CSV file (a PostHog query's results), as
+    text cells: validated exactly like a CSV of that kind."""
+
+    name: str
+    kind: str
+    frame: pd.DataFrame
+    first_row: int = 1  # what the source calls its first data row in messages
+
+
+def load_frames(
+    sources: list[FrameSource],
+) -> tuple[dict[str, _Loaded], list[Problem], list[str]]:
+    """Header checks and validation of ready-made frames; nothing touches the database."""
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    files: dict[str, list[str]] = defaultdict(list)
+    for source in sources:
+        _accept(source, frames, files, problems, warnings)
+    return _combine(frames, files, problems), problems, warnings
+
+
+def _accept(
+    source: FrameSource,
+    frames: dict[str, list[pd.DataFrame]],
+    files: dict[str, list[str]],
+    problems: list[Problem],
+    warnings: list[str],
+) -> None:
+    kind, frame = source.kind, source.frame
+    header_problems, header_warnings = _check_header(Source(source.name, b""), kind, frame)
+    problems += header_problems
+    warnings += header_warnings
+    if header_problems:
+        return
+    spec = SPECS[kind]
+    frame = frame[[c for c in spec.columns if c in frame.columns]].copy()
+    for column in frame.columns:
+        frame[column] = frame[column].str.strip()
+    frame["_file"] = Path(source.name).name
+    frame["_row"] = range(source.first_row, len(frame) + source.first_row)
+    frames[kind].append(frame)
+    files[kind].append(Path(source.name).name)
+
+
+def _combine(
+    frames: dict[str, list[pd.DataFrame]], files: dict[str, list[str]], problems: list[Problem]
+) -> dict[str, _Loaded]:
     loaded: dict[str, _Loaded] = {}
     for kind in KINDS:
         if kind not in frames:
@@ -567,7 +610,7 @@ def load(sources: list[Source]) -> tuple[dict[str, _Loaded], list[Problem], list
             combined[column] = combined[column].fillna("")
         loaded[kind] = _Loaded(kind, files[kind], combined)
         problems += _validate(loaded[kind])
-    return loaded, problems, warnings
+    return loaded
 
 
 # ------------------------------------------------------------------- writing
@@ -769,28 +812,44 @@ def import_sources(
     if problems:
         raise ImportRejected(problems)
 
-    result = ImportResult(warnings=warnings)
     with db.write_session(engine, user) as session:
-        for kind in KINDS:
-            if kind not in loaded:
-                continue
-            if kind == "usage":
-                kind_result = _write_usage_with_progress(session, loaded[kind], show_progress)
-            else:
-                kind_result = _upsert_small(session, kind, _rows(loaded[kind]), user)
-            kind_result.files = loaded[kind].files
-            result.kinds[kind] = kind_result
-            if kind_result.added or kind_result.updated:
-                db.log_write(
-                    session,
-                    "import",
-                    models.Usage.__tablename__ if kind == "usage" else _TABLES[kind].__tablename__,
-                    {
-                        "files": loaded[kind].files,
-                        "added": kind_result.added,
-                        "updated": kind_result.updated,
-                    },
-                )
+        result = write_loaded(session, loaded, user, warnings, show_progress)
+    return result
+
+
+def write_loaded(
+    session: Session,
+    loaded: dict[str, _Loaded],
+    user: str,
+    warnings: list[str] | None = None,
+    show_progress: bool = False,
+) -> ImportResult:
+    """Upsert validated rows inside the caller's write transaction.
+
+    Shared by the CSV import and the PostHog sync (lib.posthog_sync), so work
+    that must follow every import belongs at the end of this function.
+    """
+    result = ImportResult(warnings=list(warnings or []))
+    for kind in KINDS:
+        if kind not in loaded:
+            continue
+        if kind == "usage":
+            kind_result = _write_usage_with_progress(session, loaded[kind], show_progress)
+        else:
+            kind_result = _upsert_small(session, kind, _rows(loaded[kind]), user)
+        kind_result.files = loaded[kind].files
+        result.kinds[kind] = kind_result
+        if kind_result.added or kind_result.updated:
+            db.log_write(
+                session,
+                "import",
+                models.Usage.__tablename__ if kind == "usage" else _TABLES[kind].__tablename__,
+                {
+                    "files": loaded[kind].files,
+                    "added": kind_result.added,
+                    "updated": kind_result.updated,
+                },
+            )
     return result
 
 
