@@ -1,0 +1,275 @@
+"""A real Streamlit server and a real Chromium, shared by the browser tests.
+
+One server per database for the whole session (starting Streamlit and
+Chromium costs seconds; the flows themselves are quick): `streamlit run
+app.py` on a free 127.0.0.1 port against a fresh database holding the demo
+data, with its own login file and cookie key, stopped by its process id at
+the end. Chromium is Debian's /usr/bin/chromium driven by Playwright (never a
+downloaded browser). Without Chromium or Playwright the tests are skipped with
+the reason printed in the summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from lib import auth, db, demo, settings
+from tests.conftest import DATABASES, PgServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUTPUT = settings.PROJECT_ROOT / "test-output"
+STARTUP_TIMEOUT_S = 90
+DEMO_CUSTOMERS = 40
+AS_OF = dt.date.today()
+
+# The logins every server gets (password >= 10 characters, bcrypt-hashed by lib.auth).
+PASSWORD = "correct-horse-battery"
+ADMIN = "admin"
+TEAM = "dana"  # one of lib.demo.OWNERS, so the team user owns demo customers
+LEADERSHIP = "leader"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class AppServer:
+    """A running `streamlit run app.py` and what it was started with."""
+
+    database: str
+    url: str
+    database_url: str
+    auth_file: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+    env: dict[str, str] = field(repr=False)
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def page_url(self, path: str = "") -> str:
+        return f"{self.url}/{path.lstrip('/')}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200 and response.read().strip() == b"ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server we started: its own process group, by its process id."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def _fresh_database(request: pytest.FixtureRequest, database: str, folder: Path) -> str:
+    if database == "sqlite":
+        return f"sqlite:///{folder / 'onboarding.db'}"
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    server: PgServer = request.getfixturevalue("pg_server")
+    template: str = request.getfixturevalue("pg_template")
+    name = f"b_{uuid.uuid4().hex[:12]}"
+    janitor = DatabaseJanitor(
+        user=server.user,
+        host=server.host,
+        port=server.port,
+        dbname=name,
+        template_dbname=template,
+    )
+    janitor.init()
+    request.addfinalizer(janitor.drop)
+    return server.url(name)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"BROWSER TESTS SKIPPED: {CHROMIUM} not found (run `make test` as root to "
+            "install Debian's chromium package)"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("BROWSER TESTS SKIPPED: playwright is not installed in the venv")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: Path) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def app_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    chromium_path: Path,
+) -> Iterator[AppServer]:
+    """`streamlit run app.py` on demo data in a fresh database of the given kind."""
+    database: str = request.param
+    folder = tmp_path_factory.mktemp(f"app-{database}")
+    database_url = _fresh_database(request, database, folder)
+    engine = db.make_engine(database_url)
+    try:
+        db.migrate(engine)
+        demo.load(engine, demo.generate(customers=DEMO_CUSTOMERS, seed=7, as_of=AS_OF))
+    finally:
+        engine.dispose()
+
+    auth_file = folder / "auth.yaml"
+    auth.add_user(auth_file, ADMIN, "admin", PASSWORD, name="Ada Admin")
+    auth.add_user(auth_file, TEAM, "team", PASSWORD, name="Dana Team")
+    auth.add_user(auth_file, LEADERSHIP, "leadership", PASSWORD, name="Lee Leader")
+
+    OUTPUT.mkdir(exist_ok=True)
+    log = OUTPUT / f"streamlit-{database}.log"
+    port = _free_port()
+    env = {
+        **os.environ,
+        settings.DATABASE_URL_ENV: database_url,
+        settings.AUTH_FILE_ENV: str(auth_file),
+        settings.COOKIE_KEY_ENV: secrets.token_urlsafe(48),
+        # Never send telemetry from tests.
+        "POSTHOG_DISABLED": "1",
+        "ONBOARDING_POSTHOG_KEY": "",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--server.headless=true",
+        "--server.fileWatcherType=none",
+        "--server.runOnSave=false",
+        "--browser.gatherUsageStats=false",
+        "--client.showErrorDetails=full",
+    ]
+    with log.open("wb") as log_handle:
+        process = subprocess.Popen(
+            command,
+            cwd=settings.PROJECT_ROOT,
+            env=env,
+            stdout=log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    server = AppServer(database, url, database_url, auth_file, log, process, env)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{server.log_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"streamlit not healthy after {STARTUP_TIMEOUT_S}s:\n{server.log_text()}"
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(process)
+
+
+# ------------------------------------------------------------------ pages
+
+
+@pytest.fixture
+def context(browser: Browser, app_server: AppServer) -> Iterator[BrowserContext]:
+    """A fresh browser profile (no cookies) per test."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=app_server.url)
+    ctx.set_default_timeout(20_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        shot(page, f"FAILED-{request.node.name}")
+    page.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def shot(page: Page, name: str) -> Path:
+    """A full-page screenshot under test-output/ (gitignored), kept for people to look at."""
+    folder = OUTPUT / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".png")
+    page.screenshot(path=str(path), full_page=True)
+    return path

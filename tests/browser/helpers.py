@@ -1,0 +1,64 @@
+"""What the browser tests do on a page: wait for Streamlit, log in and out, check for errors."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PASSWORD
+
+APP = '[data-testid="stApp"]'
+IDLE = f'{APP}[data-test-script-state="notRunning"]'
+EXCEPTION = '[data-testid="stException"]'
+
+
+def wait_idle(page: Page, timeout_ms: int = 30_000) -> None:
+    """Wait until the script run the last action started has finished.
+
+    A click reaches the server over the websocket a moment later, so give the
+    run a moment to start before waiting for it to stop; then require the idle
+    state to hold briefly (Streamlit often reruns once more right away).
+    """
+    page.wait_for_timeout(150)
+    deadline = time.monotonic() + timeout_ms / 1000
+    steady_since: float | None = None
+    while time.monotonic() < deadline:
+        idle = page.locator(IDLE).count() > 0
+        if idle:
+            steady_since = steady_since or time.monotonic()
+            if time.monotonic() - steady_since >= 0.4:
+                return
+        else:
+            steady_since = None
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the app kept running for {timeout_ms} ms")
+
+
+def assert_no_exception(page: Page) -> None:
+    errors = page.locator(EXCEPTION)
+    if errors.count():
+        raise AssertionError(f"the page shows an exception:\n{errors.first.inner_text()}")
+
+
+def login_form(page: Page) -> None:
+    """Assert the login form is what the page shows."""
+    expect(page.get_by_role("textbox", name="Password")).to_be_visible()
+    expect(page.get_by_role("button", name="Login")).to_be_visible()
+
+
+def login(page: Page, username: str, password: str = PASSWORD, path: str = "/") -> None:
+    page.goto(path)
+    # The form, not the show-password button (get_by_label would match both).
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    wait_idle(page)
+    assert_no_exception(page)
+
+
+def logout(page: Page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    login_form(page)
+    wait_idle(page)
