@@ -244,3 +244,18 @@ class AuditLog(Base):
     entity_id: Mapped[str | None] = mapped_column(String(200))
     customer_id: Mapped[str | None] = mapped_column(String(100))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PostHogSyncState(Base):
+    """How far each PostHog query has synced usage (lib.posthog_sync): the next
+    sync starts the day after `synced_through`."""
+
+    __tablename__ = "posthog_sync_state"
+
+    # PostHog host + project id (never the API key): another project starts afresh.
+    project: Mapped[str] = mapped_column(String(300), primary_key=True)
+    query: Mapped[str] = mapped_column(String(100), primary_key=True)  # the .sql file's name
+    synced_through: Mapped[dt.date] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    synced_by: Mapped[str | None] = mapped_column(String(100))
+    synced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,34 @@
+"""posthog sync state: how far each PostHog query has synced usage
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-24 12:00:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'posthog_sync_state',
+        sa.Column('project', sa.String(length=300), nullable=False),
+        sa.Column('query', sa.String(length=100), nullable=False),
+        sa.Column('synced_through', sa.Date(), nullable=False),
+        sa.Column('rows', sa.Integer(), nullable=False),
+        sa.Column('synced_by', sa.String(length=100), nullable=True),
+        sa.Column('synced_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('project', 'query', name=op.f('pk_posthog_sync_state')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('posthog_sync_state')
