@@ -165,6 +165,30 @@ def bill_frame(
     return out
 
 
+def by_product_frame(bills: pd.DataFrame, prices: PriceList | None = None) -> pd.DataFrame:
+    """`bill_frame` lines summed per subscribed product (one USD column per product)."""
+    prices = prices or price_list()
+    out = pd.DataFrame(index=bills.index)
+    for line in prices.lines:
+        if line.name in bills.columns:
+            previous = out[line.product] if line.product in out.columns else 0.0
+            out[line.product] = previous + bills[line.name]
+    return out
+
+
+def free_allowance(metric: str, prices: PriceList | None = None) -> float:
+    """The free monthly volume of the first line billing `metric` (inf when none bills it).
+
+    `events` means analytics events (the anonymous line's allowance).
+    """
+    prices = prices or price_list()
+    wanted = "anonymous_events" if metric == "events" else metric
+    for line in prices.lines:
+        if line.metric == wanted and line.tiers and line.tiers[0].price == 0.0:
+            return line.tiers[0].up_to
+    return math.inf
+
+
 def usd(amount: float) -> float:
     """Money is rounded once, to cents, at the edge."""
     return round(amount + 0.0, 2)
