@@ -53,6 +53,17 @@ def _pg_bin() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+def _run_pg(command: list[str], log: Path | None = None) -> None:
+    """Run initdb/pg_ctl; on failure say what PostgreSQL said (binaries exist, so fail)."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        server_log = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+            f"{server_log}"
+        )
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     bindir = _pg_bin()
@@ -68,7 +79,7 @@ def pg_server() -> Iterator[PgServer]:
     if root:
         shutil.chown(workdir, "postgres", "postgres")
     port = _free_port()
-    subprocess.run(
+    _run_pg(
         [
             *as_owner,
             str(bindir / "initdb"),
@@ -80,11 +91,9 @@ def pg_server() -> Iterator[PgServer]:
             "postgres",
             "--no-sync",
         ],
-        check=True,
-        capture_output=True,
     )
     options = f"-k {workdir} -p {port} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-    subprocess.run(
+    _run_pg(
         [
             *as_owner,
             str(bindir / "pg_ctl"),
@@ -97,8 +106,7 @@ def pg_server() -> Iterator[PgServer]:
             str(workdir / "log"),
             "start",
         ],
-        check=True,
-        capture_output=True,
+        log=workdir / "log",
     )
     user = "postgres"
     try:
@@ -167,18 +175,32 @@ def engine(db_url: str) -> Iterator[Engine]:
 # ------------------------------------------------------- per-database summary
 
 _ran: collections.Counter[str] = collections.Counter()
+# Skipped tests of the real parts (a database, the browser) -> their reasons.
+_skipped: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+
+
+def _databases_of(nodeid: str) -> list[str]:
+    return [
+        name
+        for name in DATABASES
+        if f"[{name}" in nodeid or f"-{name}]" in nodeid or f"-{name}-" in nodeid
+    ]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        for part in _databases_of(report.nodeid):
+            _skipped[part][reason] += 1
+        if "browser" in report.keywords:
+            _skipped["browser"][reason] += 1
+        return
     if report.when != "call" or not report.passed:
         return
-    for name in DATABASES:
-        if (
-            f"[{name}" in report.nodeid
-            or f"-{name}]" in report.nodeid
-            or f"-{name}-" in report.nodeid
-        ):
-            _ran[name] += 1
+    for name in _databases_of(report.nodeid):
+        _ran[name] += 1
+    if "browser" in report.keywords:
+        _ran["browser"] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -186,3 +208,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", "tests passed per database")
         for name in DATABASES:
             terminalreporter.write_line(f"{name}: {_ran[name]}")
+        terminalreporter.write_line(f"(of which in a real browser: {_ran['browser']})")
+    # Skipping a real part must never pass unnoticed: say so in red, with the reason.
+    for part in ("postgresql", "browser"):
+        for reason, count in _skipped.get(part, {}).items():
+            terminalreporter.write_sep("!", f"{count} {part} test(s) SKIPPED", red=True, bold=True)
+            terminalreporter.write_line(reason, red=True, bold=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # CI sets ONBOARDING_REQUIRE_REAL_PARTS=1: a skipped database or browser fails the run.
+    if os.environ.get("ONBOARDING_REQUIRE_REAL_PARTS") == "1" and exitstatus == 0:
+        if any(_skipped.get(part) for part in ("postgresql", "browser")):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
