@@ -247,15 +247,17 @@ class AuditLog(Base):
 
 
 class PostHogSyncState(Base):
-    """How far each PostHog query has synced usage (lib.posthog_sync): the next
-    sync starts the day after `synced_through`."""
+    """How far each PostHog query has synced usage for each customer
+    (lib.posthog_sync): a customer added later gets its history on the next sync."""
 
     __tablename__ = "posthog_sync_state"
 
     # PostHog host + project id (never the API key): another project starts afresh.
     project: Mapped[str] = mapped_column(String(300), primary_key=True)
     query: Mapped[str] = mapped_column(String(100), primary_key=True)  # the .sql file's name
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.customer_id", ondelete="CASCADE"), primary_key=True
+    )
     synced_through: Mapped[dt.date] = mapped_column(Date)
-    rows: Mapped[int] = mapped_column(Integer, default=0)
     synced_by: Mapped[str | None] = mapped_column(String(100))
-    synced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    synced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,4 +1,4 @@
-"""posthog sync state: how far each PostHog query has synced usage
+"""posthog sync state: how far each PostHog query has synced usage per customer
 
 Revision ID: 0002
 Revises: 0001
@@ -22,11 +22,15 @@ def upgrade() -> None:
         'posthog_sync_state',
         sa.Column('project', sa.String(length=300), nullable=False),
         sa.Column('query', sa.String(length=100), nullable=False),
+        sa.Column('customer_id', sa.String(length=100), nullable=False),
         sa.Column('synced_through', sa.Date(), nullable=False),
-        sa.Column('rows', sa.Integer(), nullable=False),
         sa.Column('synced_by', sa.String(length=100), nullable=True),
         sa.Column('synced_at', sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint('project', 'query', name=op.f('pk_posthog_sync_state')),
+        sa.ForeignKeyConstraint(
+            ['customer_id'], ['customers.customer_id'],
+            name=op.f('fk_posthog_sync_state_customer_id_customers'), ondelete='CASCADE',
+        ),
+        sa.PrimaryKeyConstraint('project', 'query', 'customer_id', name=op.f('pk_posthog_sync_state')),
     )
 
 
