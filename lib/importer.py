@@ -21,10 +21,10 @@ from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
-from sqlalchemy import Engine, and_, bindparam, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from lib import db, models
+from lib import bulk, db, models
 from lib.timeline import CUSTOMER_STATUSES, RECORDED_STATUSES, STEPS
 from lib.vocabulary import CONFIG_KEYS, ENTRY_REASONS, METRICS, PRODUCTS
 
@@ -304,16 +304,24 @@ def _parse_dates(series: pd.Series) -> pd.Series:
     """ISO dates -> datetime.date, NaT-free; unparseable -> None. Parses each
     distinct string once (a usage file repeats the same 120 dates)."""
     parsed: dict[str, dt.date | None] = {}
-    for text in series.unique():
+    for value in series.unique():
         try:
-            parsed[text] = dt.date.fromisoformat(text) if len(text) == 10 else None
+            parsed[value] = dt.date.fromisoformat(value) if len(value) == 10 else None
         except (TypeError, ValueError):
-            parsed[text] = None
+            parsed[value] = None
     return series.map(parsed)
 
 
 def _is_date(series: pd.Series) -> pd.Series:
-    return _parse_dates(series).notna()
+    valid = []
+    for value in series.unique():
+        try:
+            if len(value) == 10:
+                dt.date.fromisoformat(value)
+                valid.append(value)
+        except (TypeError, ValueError):
+            pass
+    return series.isin(valid)
 
 
 def _is_blank(series: pd.Series) -> pd.Series:
@@ -722,71 +730,60 @@ def _upsert_usage(
         {
             "customer_id": frame["customer_id"].to_numpy(dtype=object),
             "metric": frame["metric"].to_numpy(dtype=object),
-            "date": _parse_dates(frame["date"]).to_numpy(dtype=object),
+            "date": frame["date"].to_numpy(dtype=object),  # validated ISO text
             "value": _number(frame["value"]).astype("int64").to_numpy(),
         }
     )
+    connection = session.connection()
     table = models.table(models.Usage)
-    first, last = min(incoming["date"]), max(incoming["date"])
+    query = "SELECT customer_id, metric, date, value FROM usage WHERE date BETWEEN :first AND :last"
+    params: dict[str, Any] = {"first": incoming["date"].min(), "last": incoming["date"].max()}
     customers = sorted(set(incoming["customer_id"]))
-    stmt = select(table.c.customer_id, table.c.metric, table.c.date, table.c.value).where(
-        table.c.date.between(first, last)
-    )
+    statement = text(query)
     if len(customers) <= 500:
-        stmt = stmt.where(table.c.customer_id.in_(customers))
+        statement = text(query + " AND customer_id IN :customers").bindparams(
+            bindparam("customers", expanding=True)
+        )
+        params["customers"] = customers
     stored = pd.DataFrame(
-        session.execute(stmt).all(), columns=["customer_id", "metric", "date", "old_value"]
+        connection.execute(statement, params).all(),
+        columns=["customer_id", "metric", "date", "old_value"],
     )
     if stored.empty:
         merged = incoming.assign(old_value=None)
     else:
-        stored["customer_id"] = stored["customer_id"].astype(object)
-        stored["metric"] = stored["metric"].astype(object)
+        # SQLite hands back ISO text, PostgreSQL date objects: compare as text.
+        stored = stored.astype({"customer_id": object, "metric": object})
+        stored["date"] = stored["date"].map(str).astype(object)
         merged = incoming.merge(stored, on=["customer_id", "metric", "date"], how="left")
-    is_new = merged["old_value"].isna()
-    is_changed = ~is_new & merged["old_value"].ne(merged["value"])
+    is_new = merged["old_value"].isna().to_numpy()
+    is_changed = ~is_new & merged["old_value"].ne(merged["value"]).to_numpy()
     result = KindResult(
         added=int(is_new.sum()),
         updated=int(is_changed.sum()),
         unchanged=int(len(merged) - is_new.sum() - is_changed.sum()),
     )
-    new_rows = merged.loc[is_new, ["customer_id", "metric", "date", "value"]]
-    for start in range(0, len(new_rows), WRITE_CHUNK):
-        chunk = new_rows.iloc[start : start + WRITE_CHUNK]
-        session.execute(
-            insert(table),
-            [
-                {"customer_id": c, "metric": m, "date": d, "value": int(v)}
-                for c, m, d, v in chunk.itertuples(index=False, name=None)
-            ],
-        )
-        if progress:
-            progress(len(chunk))
-    changed_rows = merged.loc[is_changed, ["customer_id", "metric", "date", "value"]]
-    if len(changed_rows):
-        stmt_update = (
-            update(table)
-            .where(
-                and_(
-                    table.c.customer_id == bindparam("k_customer_id"),
-                    table.c.metric == bindparam("k_metric"),
-                    table.c.date == bindparam("k_date"),
-                )
-            )
-            .values(value=bindparam("v_value"))
-        )
-        for start in range(0, len(changed_rows), WRITE_CHUNK):
-            chunk = changed_rows.iloc[start : start + WRITE_CHUNK]
-            session.execute(
-                stmt_update,
-                [
-                    {"k_customer_id": c, "k_metric": m, "k_date": d, "v_value": int(v)}
-                    for c, m, d, v in chunk.itertuples(index=False, name=None)
-                ],
-                execution_options={"synchronize_session": False},
-            )
-            if progress:
-                progress(len(chunk))
+
+    def tuples(mask: Any, order: list[str]) -> list[tuple[Any, ...]]:
+        part = merged.loc[mask, order]
+        columns = [part[c].to_numpy(dtype=object).tolist() for c in order]
+        return list(zip(*columns, strict=True))
+
+    bulk.insert_rows(
+        connection,
+        table,
+        ["customer_id", "metric", "date", "value"],
+        tuples(is_new, ["customer_id", "metric", "date", "value"]),
+        progress,
+    )
+    bulk.update_rows(
+        connection,
+        table,
+        ["value"],
+        ["customer_id", "metric", "date"],
+        tuples(is_changed, ["value", "customer_id", "metric", "date"]),
+        progress,
+    )
     if progress:
         progress(result.unchanged)
     return result

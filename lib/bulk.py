@@ -1,0 +1,70 @@
+"""Bulk writes through the driver's executemany.
+
+SQLAlchemy's per-row parameter processing costs more than the database itself
+for millions of rows; these statements hand plain tuples (dates as ISO text,
+which both SQLite and PostgreSQL accept for a DATE column) to the driver.
+Identifiers come from the table's own metadata, quoted by the dialect; values
+are always bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+CHUNK = 50_000
+
+
+def _placeholder(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def _quote(connection: Connection, name: str) -> str:
+    return connection.dialect.identifier_preparer.quote(name)
+
+
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    mark = _placeholder(connection)
+    statement = (
+        f"INSERT INTO {connection.dialect.identifier_preparer.format_table(table)} "  # noqa: S608
+        f"({', '.join(_quote(connection, c) for c in columns)}) "
+        f"VALUES ({', '.join(mark for _ in columns)})"
+    )
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        connection.exec_driver_sql(statement, list(chunk))
+        if progress:
+            progress(len(chunk))
+    return len(rows)
+
+
+def update_rows(
+    connection: Connection,
+    table: Table,
+    set_columns: Sequence[str],
+    key_columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Each row: the new values of `set_columns`, then the `key_columns` values."""
+    mark = _placeholder(connection)
+    statement = (
+        f"UPDATE {connection.dialect.identifier_preparer.format_table(table)} SET "  # noqa: S608
+        + ", ".join(f"{_quote(connection, c)} = {mark}" for c in set_columns)
+        + " WHERE "
+        + " AND ".join(f"{_quote(connection, c)} = {mark}" for c in key_columns)
+    )
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        connection.exec_driver_sql(statement, list(chunk))
+        if progress:
+            progress(len(chunk))
+    return len(rows)
