@@ -1,0 +1,12 @@
+-- events: every analytics event ingested, per customer and day.
+-- Customers are PostHog groups at index 0 ($group_0, e.g. organization); see README.md.
+SELECT
+    $group_0 AS customer_id,
+    toDate(timestamp) AS date,
+    'events' AS metric,
+    count() AS value
+FROM events
+WHERE toDate(timestamp) >= toDate({since})
+  AND toDate(timestamp) <= toDate({until})
+  AND $group_0 != ''
+GROUP BY customer_id, date
