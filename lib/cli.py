@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlalchemy.exc
 from sqlalchemy import Engine
 
 from lib import auth, db, settings
@@ -152,6 +153,25 @@ def cmd_user_ensure_admin(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sync_posthog(args: argparse.Namespace) -> int:
+    from lib import importer, posthog_sync
+
+    engine = _engine(args)
+    try:
+        with posthog_sync.progress_bar() as progress:
+            result = posthog_sync.sync(
+                engine, user=args.user, since=args.since, dry_run=args.dry_run, progress=progress
+            )
+    except posthog_sync.ConfigError as error:
+        raise UsageError(f"sync posthog: {error}") from None
+    except posthog_sync.SyncError as error:
+        raise BadInput(f"sync posthog: {error}") from None
+    except importer.ImportRejected as rejected:
+        raise BadInput(f"sync posthog: {rejected.summary()}") from None
+    print(result.summary())
+    return EXIT_OK
+
+
 # -------------------------------------------------------------------- parser
 
 
@@ -186,6 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=cmd_report)
 
+    sync = commands.add_parser("sync", help="pull data from a source (posthog)")
+    sources = sync.add_subparsers(dest="sync_source", metavar="SOURCE", required=True)
+    posthog = sources.add_parser("posthog", help="usage via PostHog's query API (HogQL)")
+    posthog.add_argument(
+        "--since", type=_iso_date, help="re-fetch from this day (default: after the last sync)"
+    )
+    posthog.add_argument(
+        "--dry-run",
+        action="store_true",
+        dest="dry_run",
+        help="show what would change; write nothing",
+    )
+    posthog.add_argument("--user", default="cli", help="who the audit log names (default: cli)")
+    posthog.set_defaults(func=cmd_sync_posthog)
+
     user = commands.add_parser("user", help="manage logins")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = user_commands.add_parser("add", help="create or update a login (password on stdin)")
@@ -216,6 +251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BadInput as error:
         print(f"onboarding: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except sqlalchemy.exc.ArgumentError as error:
+        print(f"onboarding: --db: not a database URL ({error})", file=sys.stderr)
+        return EXIT_USAGE
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        print(f"onboarding: cannot use the database: {reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("onboarding: interrupted; nothing was written", file=sys.stderr)

@@ -21,7 +21,8 @@ import ipaddress
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -664,3 +665,19 @@ def last_synced(engine: Engine, connection: Connection) -> dict[str, dt.date]:
     with db.read_session(engine) as session:
         synced = _synced_through(session, connection.source)
     return {query: min(days.values()) for query, days in synced.items() if days}
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[Progress], None]]:
+    """A tqdm bar on stderr for the command line (silent when not a terminal)."""
+    from tqdm import tqdm
+
+    with tqdm(total=1, unit="query", disable=None, leave=False) as bar:
+
+        def show(progress: Progress) -> None:
+            bar.total = progress.total
+            bar.n = progress.done
+            bar.set_description_str(progress.message[:70], refresh=False)
+            bar.refresh()
+
+        yield show
