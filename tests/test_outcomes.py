@@ -1,0 +1,417 @@
+"""Program outcomes on a small hand-built data set, with every number worked out by hand.
+
+The customers (as of 2026-06-30; retention needs entry on or before 2026-04-01):
+
+  A  2026-03-02 dana  teams  credits_rolloff       every step on time except the optional
+                                                    second call; completed; active
+  B  2026-03-10 dana  payg   first_bill_projected  outreach, first call and final outreach all
+                                                    late; homework never sent; active
+  C  2026-03-20 lee   teams  accelerator           outreach on time, then skipped; churned
+  D  2026-04-15 lee   startup credits_rolloff      outreach and first call on time, then nothing
+  E  2026-06-20 none  teams  manual                nothing yet (outreach overdue)
+  F  2026-01-05 dana  teams  credits_rolloff       outside the default period
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from lib import outcomes
+from lib.outcomes import Filters, OutcomesData
+
+AS_OF = dt.date(2026, 6, 30)
+PERIOD = Filters(dt.date(2026, 3, 1), dt.date(2026, 6, 30))
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def customer(cid: str, entered: str, owner: str | None, plan: str, reason: str, **extra: Any):
+    return {
+        "customer_id": cid,
+        "owner": owner,
+        "plan": plan,
+        "entry_reason": reason,
+        "segment_entered_on": d(entered),
+        "status": extra.get("status", "active"),
+        "extended_until": extra.get("extended_until"),
+        "events_last_30": extra.get("events", 0),
+        "first_month_spend_usd": extra.get("first", 0.0),
+        "latest_spend_usd": extra.get("latest", 0.0),
+    }
+
+
+CUSTOMERS = [
+    customer("A", "2026-03-02", "dana", "teams", "credits_rolloff", events=1000, first=100.0, latest=120.0),
+    customer("B", "2026-03-10", "dana", "pay-as-you-go", "first_bill_projected", events=500, first=200.0, latest=150.0),
+    customer("C", "2026-03-20", "lee", "teams", "accelerator", status="churned", events=0, first=50.0, latest=0.0),
+    customer("D", "2026-04-15", "lee", "startup", "credits_rolloff", events=70, first=10.0, latest=11.0),
+    customer("E", "2026-06-20", None, "teams", "manual", events=5),
+    customer("F", "2026-01-05", "dana", "teams", "credits_rolloff", events=10, first=300.0, latest=330.0),
+]  # fmt: skip
+
+
+def step(cid: str, name: str, status: str, date: str) -> dict[str, Any]:
+    return {"customer_id": cid, "step": name, "status": status, "date": d(date)}
+
+
+STEPS = [
+    step("A", "initial_outreach", "done", "2026-03-04"),  # day 2, window 03-02..03-08
+    step("A", "first_meeting", "done", "2026-03-12"),  # day 10, window 03-09..03-22
+    step("A", "homework", "done", "2026-04-05"),  # day 34, window 03-30..04-12
+    step("A", "final_outreach", "done", "2026-04-15"),  # day 44, window 04-13..04-26
+    step("B", "initial_outreach", "done", "2026-03-20"),  # day 10, window ends 03-16: late
+    step("B", "first_meeting", "done", "2026-04-10"),  # day 31, window ends 03-30: late
+    step("B", "final_outreach", "done", "2026-05-10"),  # day 61, window ends 05-04: late
+    step("C", "initial_outreach", "done", "2026-03-22"),  # day 2
+    step("C", "first_meeting", "skipped", "2026-04-09"),
+    step("C", "second_meeting", "skipped", "2026-04-09"),
+    step("C", "homework", "skipped", "2026-04-09"),
+    step("D", "initial_outreach", "done", "2026-04-16"),  # day 1
+    step("D", "first_meeting", "done", "2026-04-25"),  # day 10
+    step("F", "initial_outreach", "done", "2026-01-06"),
+    step("F", "first_meeting", "done", "2026-01-14"),
+    step("F", "final_outreach", "done", "2026-02-20"),
+]
+
+
+def finding(cid: str, rule: str, state: str, seen: str | None, fixed: str | None, saving: float):
+    return {
+        "customer_id": cid,
+        "rule": rule,
+        "state": state,
+        "identified_on": d(seen) if seen else None,
+        "fixed_on": d(fixed) if fixed else None,
+        "est_monthly_saving_usd": saving,
+    }
+
+
+FINDINGS = [
+    finding("A", "autocapture_unused", "fixed", "2026-03-04", "2026-03-12", 100.0),
+    finding("A", "dev_traffic", "open", "2026-03-04", None, 20.5),
+    finding("B", "identify_overcalled", "fixed", "2026-03-20", "2026-04-10", 50.25),
+    finding("C", "unused_data_pipelines", "dismissed", "2026-03-22", None, 30.0),
+    finding("F", "plan_fit_annual", "fixed", "2026-01-06", "2026-01-14", 999.0),
+]
+
+
+def refund(cid: str, scenario: str, amount: float, on: str, status: str = "issued"):
+    return {
+        "customer_id": cid,
+        "scenario": scenario,
+        "amount_usd": amount,
+        "recorded_on": d(on),
+        "status": status,
+    }
+
+
+REFUNDS = [
+    refund("A", "wrong_setup", 40.0, "2026-03-12"),
+    refund("B", "learning_curve", 25.5, "2026-04-10"),
+    refund("B", "wrong_setup", 10.0, "2026-04-11"),
+    refund("C", "under_attack", 99.0, "2026-04-01", status="declined"),  # not issued
+    refund("F", "learning_curve", 500.0, "2026-01-20"),  # outside the period
+]
+
+
+@pytest.fixture
+def data() -> OutcomesData:
+    return OutcomesData.from_records(
+        AS_OF, customers=CUSTOMERS, steps=STEPS, findings=FINDINGS, refunds=REFUNDS
+    )
+
+
+def rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    return list(frame.itertuples(index=False, name=None))
+
+
+# ------------------------------------------------------------------ sections
+
+
+def test_funnel(data: OutcomesData) -> None:
+    result = outcomes.compute(data, PERIOD)
+    assert result.entrants == 5  # A-E; F entered in January
+    assert rows(result.funnel.frame) == [
+        # step, label, entrants, reached, on_time, late, not_reached, reached %, on time %
+        ("initial_outreach", "Initial outreach", 5, 4, 3, 1, 1, 0.8, 0.6),  # A C D on time, B late
+        ("first_meeting", "First call", 5, 3, 2, 1, 2, 0.6, 0.4),  # A D on time, B late
+        ("second_meeting", "Second call", 5, 0, 0, 0, 5, 0.0, 0.0),
+        ("homework", "Homework", 5, 1, 1, 0, 4, 0.2, 0.2),  # A only
+        ("final_outreach", "Final outreach", 5, 2, 1, 1, 3, 0.4, 0.2),  # A on time, B late
+    ]
+    assert result.funnel.title == (
+        "40% of 1 Mar-30 Jun 2026 entrants completed the program; 20% on time (5 entrants)"
+    )
+
+
+def test_cohorts(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).cohorts
+    assert rows(section.frame) == [
+        # month, step, label, entrants, reached, on_time, reached %, on time %
+        ("2026-03", "initial_outreach", "Initial outreach", 3, 3, 2, 1.0, 0.6667),
+        ("2026-03", "first_meeting", "First call", 3, 2, 1, 0.6667, 0.3333),
+        ("2026-03", "second_meeting", "Second call", 3, 0, 0, 0.0, 0.0),
+        ("2026-03", "homework", "Homework", 3, 1, 1, 0.3333, 0.3333),
+        ("2026-03", "final_outreach", "Final outreach", 3, 2, 1, 0.6667, 0.3333),
+        ("2026-04", "initial_outreach", "Initial outreach", 1, 1, 1, 1.0, 1.0),
+        ("2026-04", "first_meeting", "First call", 1, 1, 1, 1.0, 1.0),
+        ("2026-04", "second_meeting", "Second call", 1, 0, 0, 0.0, 0.0),
+        ("2026-04", "homework", "Homework", 1, 0, 0, 0.0, 0.0),
+        ("2026-04", "final_outreach", "Final outreach", 1, 0, 0, 0.0, 0.0),
+        ("2026-06", "initial_outreach", "Initial outreach", 1, 0, 0, 0.0, 0.0),
+        ("2026-06", "first_meeting", "First call", 1, 0, 0, 0.0, 0.0),
+        ("2026-06", "second_meeting", "Second call", 1, 0, 0, 0.0, 0.0),
+        ("2026-06", "homework", "Homework", 1, 0, 0, 0.0, 0.0),
+        ("2026-06", "final_outreach", "Final outreach", 1, 0, 0, 0.0, 0.0),
+    ]
+    assert section.title == (
+        "Completion by entry month runs from 0% (2026-04) to 67% (2026-03); on time at most 33%"
+    )
+
+
+def test_cohort_title_for_one_month(data: OutcomesData) -> None:
+    march = Filters(d("2026-03-01"), d("2026-03-31"))
+    result = outcomes.compute(data, march)
+    assert result.cohorts.title == "67% of 2026-03 entrants completed the program; 33% on time"
+    assert result.funnel.title.startswith("67% of March 2026 entrants completed the program")
+
+
+def test_speed(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).speed
+    assert rows(section.frame) == [
+        # days: outreach A2 B10 C2 D1; first call A10 B31 D10; completion A44 B61
+        ("initial_outreach", "Entry to initial outreach", 4, 2.0, 5.2),  # p80: 2 + 0.4 * 8
+        ("first_meeting", "Entry to first call", 3, 10.0, 22.6),  # p80: 10 + 0.6 * 21
+        ("final_outreach", "Entry to completion", 2, 52.5, 57.6),  # p80: 44 + 0.8 * 17
+    ]
+    assert section.title == (
+        "Median 2 days to outreach, 10 days to first call, 52.5 days to completion; "
+        "80% within 5.2, 22.6, 57.6 days"
+    )
+
+
+def test_savings(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).savings
+    assert rows(section.frame) == [
+        # month, identified, realised, findings identified, findings fixed
+        ("2026-03", 200.75, 100.0, 4, 1),  # 100 + 20.5 + 50.25 + 30; A's fix
+        ("2026-04", 0.0, 50.25, 0, 1),  # B's fix
+    ]
+    assert section.title == (
+        "$201/month of savings identified, $150/month realised (75% of identified)"
+    )
+
+
+def test_refunds(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).refunds
+    assert rows(section.frame) == [
+        ("2026-03", "wrong_setup", 1, 40.0),
+        ("2026-04", "learning_curve", 1, 25.5),
+        ("2026-04", "wrong_setup", 1, 10.0),
+    ]  # C's declined refund and F (outside the period) are not counted
+    assert section.title == "$76 refunded in 3 refunds; most for wrong setup ($50)"
+
+
+def test_retention(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).retention
+    assert rows(section.frame) == [
+        # group, label, customers, retained, rate, target, first, latest, spend change
+        ("all", "All customers 90+ days in", 3, 2, 0.6667, 0.9, 350.0, 270.0, -0.2286),
+        ("completed", "Completed the program", 2, 2, 1.0, 0.9, 300.0, 270.0, -0.1),
+        ("not_engaged", "Did not engage", 1, 0, 0.0, 0.9, 50.0, 0.0, -1.0),
+    ]  # D and E entered after 2026-04-01; nobody is "engaged, not completed"
+    assert section.title == (
+        "3-month logo retention 67% (below the 90% target): 100% for completed vs 0% for "
+        "did not engage; spend -23% since the first month"
+    )
+
+
+def test_team(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).team
+    assert rows(section.frame) == [
+        # owner, open, overdue, steps due, on time, on-time rate
+        ("(unassigned)", 1, 1, 1, 0, 0.0),  # E: outreach overdue
+        ("dana", 0, 0, 8, 4, 0.5),  # A 4/4; B 0/4 (3 late + homework never sent)
+        ("lee", 1, 1, 5, 3, 0.6),  # C 1/1 (churned: its final outreach not counted); D 2/4
+    ]
+    assert section.title == (
+        "(unassigned) carries the most open customers (1, 1 overdue); on-time rates run 0%-60%"
+    )
+
+
+@pytest.mark.parametrize(
+    "status,events,retained",
+    [
+        ("active", 1, True),  # still a customer and still sending events
+        ("paused", 10, True),  # paused but using the product counts as kept
+        ("active", 0, False),  # no events in 30 days: gone in all but name
+        ("churned", 500, False),  # churned, whatever the usage says
+    ],
+)
+def test_retained_means_not_churned_and_recent_events(
+    status: str, events: int, retained: bool
+) -> None:
+    data = OutcomesData.from_records(
+        AS_OF,
+        customers=[
+            customer("X", "2026-01-01", "dana", "teams", "manual", status=status, events=events)
+        ],
+    )
+    row = outcomes.compute(data, Filters(d("2026-01-01"), AS_OF)).retention.frame.iloc[0]
+    assert (int(row["customers"]), int(row["retained"])) == (1, int(retained))
+
+
+@pytest.mark.parametrize(
+    "entered,eligible",
+    [
+        ("2026-04-01", True),  # exactly 90 days before as-of
+        ("2026-04-02", False),  # 89 days: too early to tell
+    ],
+)
+def test_retention_counts_from_90_days(entered: str, eligible: bool) -> None:
+    data = OutcomesData.from_records(
+        AS_OF, customers=[customer("X", entered, "dana", "teams", "manual", events=1)]
+    )
+    section = outcomes.compute(data, Filters(d("2026-01-01"), AS_OF)).retention
+    assert section.is_empty is (not eligible)
+
+
+def test_extension_moves_the_final_window() -> None:
+    # Final outreach on day 60: late against days 42-55, on time inside an extension to day 63.
+    steps = [step("X", "final_outreach", "done", "2026-03-02")]
+    for extended, on_time in ((None, 0), (d("2026-03-05"), 1)):
+        data = OutcomesData.from_records(
+            AS_OF,
+            customers=[customer("X", "2026-01-01", "dana", "teams", "manual", extended_until=extended)],
+            steps=steps,
+        )  # fmt: skip
+        frame = outcomes.compute(data, Filters(d("2026-01-01"), AS_OF)).funnel.frame
+        assert int(frame.set_index("step").at["final_outreach", "on_time"]) == on_time
+
+
+# ------------------------------------------------------------------ filters
+
+
+@pytest.mark.parametrize(
+    "filters,selected",
+    [
+        (PERIOD, {"A", "B", "C", "D", "E"}),  # the period alone
+        (Filters(d("2026-01-01"), d("2026-01-31")), {"F"}),  # January only
+        (Filters(d("2026-03-10"), d("2026-03-20")), {"B", "C"}),  # both ends inclusive
+        (Filters(PERIOD.entered_from, AS_OF, owners=("dana",)), {"A", "B"}),
+        (Filters(PERIOD.entered_from, AS_OF, owners=("(unassigned)",)), {"E"}),  # no owner
+        (Filters(PERIOD.entered_from, AS_OF, entry_reasons=("credits_rolloff",)), {"A", "D"}),
+        (Filters(PERIOD.entered_from, AS_OF, plans=("teams",)), {"A", "C", "E"}),
+        (Filters(PERIOD.entered_from, AS_OF, owners=("lee",), plans=("teams",)), {"C"}),  # AND
+        (Filters(PERIOD.entered_from, AS_OF, owners=("lee", "dana")), {"A", "B", "C", "D"}),  # OR
+    ],
+)
+def test_filters_select(data: OutcomesData, filters: Filters, selected: set[str]) -> None:
+    assert set(filters.select(data.customers)["customer_id"]) == selected
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(PERIOD.entered_from, AS_OF, owners=("dana",)),
+        Filters(PERIOD.entered_from, AS_OF, entry_reasons=("credits_rolloff",)),
+        Filters(PERIOD.entered_from, AS_OF, plans=("teams",)),
+        Filters(d("2026-03-01"), d("2026-03-31")),
+    ],
+)
+def test_every_section_sees_the_same_customers(data: OutcomesData, filters: Filters) -> None:
+    """A filter gives exactly the outcomes of a data set holding only the customers it selects."""
+    chosen = set(filters.select(data.customers)["customer_id"])
+    subset = OutcomesData.from_records(
+        AS_OF,
+        customers=[c for c in CUSTOMERS if c["customer_id"] in chosen],
+        steps=[s for s in STEPS if s["customer_id"] in chosen],
+        findings=[f for f in FINDINGS if f["customer_id"] in chosen],
+        refunds=[r for r in REFUNDS if r["customer_id"] in chosen],
+    )
+    everything = Filters(d("2000-01-01"), AS_OF)
+    filtered = outcomes.compute(data, filters)
+    reference = outcomes.compute(subset, everything)
+    for mine, theirs in zip(filtered.sections, reference.sections, strict=True):
+        pd.testing.assert_frame_equal(mine.frame, theirs.frame, check_dtype=False)
+    assert filtered.entrants == len(chosen)
+
+
+def test_empty_selection_says_so(data: OutcomesData) -> None:
+    nobody = Filters(d("2025-01-01"), d("2025-01-31"))
+    result = outcomes.compute(data, nobody)
+    assert result.entrants == 0
+    for section in result.sections:
+        assert section.is_empty, section.key
+        assert section.frame.empty
+        assert "January 2025" in (section.empty_message or "")
+
+
+def test_empty_data_set() -> None:
+    result = outcomes.compute(OutcomesData.from_records(AS_OF), PERIOD)
+    assert all(section.is_empty for section in result.sections)
+
+
+@pytest.mark.parametrize(
+    "start,end,label",
+    [
+        ("2026-03-01", "2026-03-31", "March 2026"),  # a whole month by name
+        ("2026-02-01", "2026-02-28", "February 2026"),
+        ("2026-03-01", "2026-06-30", "1 Mar-30 Jun 2026"),  # same year
+        ("2025-12-15", "2026-01-14", "15 Dec 2025-14 Jan 2026"),  # across a year
+        ("2026-03-01", "2026-03-30", "1 Mar-30 Mar 2026"),  # not the whole month
+    ],
+)
+def test_period_label(start: str, end: str, label: str) -> None:
+    assert Filters(d(start), d(end)).period_label == label
+
+
+def test_period_presets() -> None:
+    presets = outcomes.period_presets(AS_OF, first_entry=d("2025-11-03"))
+    assert presets["Last 4 weeks"] == Filters(d("2026-06-03"), AS_OF)
+    assert presets["June 2026"] == Filters(d("2026-06-01"), d("2026-06-30"))
+    assert presets["January 2026"] == Filters(d("2026-01-01"), d("2026-01-31"))
+    assert presets["All time"] == Filters(d("2025-11-03"), AS_OF)
+
+
+def test_choices(data: OutcomesData) -> None:
+    assert data.choices("owner") == ["(unassigned)", "dana", "lee"]
+    assert data.choices("plan") == ["pay-as-you-go", "startup", "teams"]
+
+
+# ---------------------------------------------------------------------- CSV
+
+
+@pytest.mark.parametrize(
+    "cell,written",
+    [
+        ('=HYPERLINK("http://x")', '"\'=HYPERLINK(""http://x"")"'),  # a formula, quoted by CSV
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("dana", "dana"),  # ordinary text untouched
+        ("a=b", "a=b"),  # only a leading character matters
+    ],
+)
+def test_csv_cells_never_formulas(cell: str, written: str) -> None:
+    text = outcomes.csv_bytes(pd.DataFrame({"owner": [cell]})).decode("utf-8")
+    assert text == f"owner\n{written}\n"
+
+
+def test_csv_bytes_neutralises_text_not_numbers() -> None:
+    frame = pd.DataFrame({"owner": ["=cmd()", "dana"], "spend_change_pct": [-0.25, 0.1]})
+    text = outcomes.csv_bytes(frame).decode("utf-8")
+    assert text == "owner,spend_change_pct\n'=cmd(),-0.25\ndana,0.1\n"
+
+
+def test_csv_bytes_round_trip(data: OutcomesData) -> None:
+    for section in outcomes.compute(data, PERIOD).sections:
+        back = pd.read_csv(io.BytesIO(outcomes.csv_bytes(section.frame)))
+        assert list(back.columns) == list(section.frame.columns)
+        assert len(back) == len(section.frame)

@@ -1,0 +1,130 @@
+"""lib.outcomes.load on SQLite and PostgreSQL: the per-customer windows summed in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine
+
+from lib import db, models, outcomes
+
+AS_OF = dt.date(2026, 6, 30)
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> outcomes.OutcomesData:
+    with db.write_session(engine, "test") as session:
+        session.add_all(
+            [
+                models.Customer(
+                    customer_id="x",
+                    name="X Ltd",
+                    owner="dana",
+                    plan="teams",
+                    segment_entered_on=d("2026-03-01"),
+                    entry_reason="credits_rolloff",
+                    status="active",
+                ),
+                models.Customer(
+                    customer_id="y",
+                    name="Y Ltd",
+                    owner=None,
+                    segment_entered_on=d("2026-06-15"),
+                    status="churned",
+                ),
+            ]
+        )
+        session.flush()
+        session.add(models.Subscription(customer_id="x", product="product_analytics"))
+        for cid, day, value in (
+            ("x", "2026-02-28", 9_000_000),  # the day before entry: outside the first month
+            ("x", "2026-03-01", 1_000_000),  # day 0
+            ("x", "2026-03-30", 500_000),  # day 29: last day of the first month
+            ("x", "2026-03-31", 7_000_000),  # day 30: outside
+            ("x", "2026-05-31", 9_000_000),  # the day before the latest 30 days
+            ("x", "2026-06-01", 2_000_000),  # first day of the 30 days ending on as-of
+            ("y", "2026-06-20", 5_000_000),  # y subscribes to nothing: no bill
+        ):
+            session.add(models.Usage(customer_id=cid, metric="events", date=d(day), value=value))
+        session.add(
+            models.Step(
+                customer_id="x", step="initial_outreach", status="done", date=d("2026-03-03")
+            )
+        )
+        session.add_all(
+            [
+                models.FindingState(
+                    customer_id="x",
+                    rule="autocapture_unused",
+                    state="fixed",
+                    first_seen_on=d("2026-03-02"),
+                    fixed_on=d("2026-04-01"),
+                    est_monthly_saving_usd=12.5,
+                ),
+                models.FindingState(
+                    customer_id="x",
+                    rule="dev_traffic",
+                    state="fixed",
+                    first_seen_on=None,  # recorded fixed without a first-seen date
+                    fixed_on=d("2026-04-02"),
+                    est_monthly_saving_usd=3.0,
+                ),
+            ]
+        )
+        session.add(
+            models.Refund(
+                customer_id="x",
+                scenario="wrong_setup",
+                amount_usd=25.0,
+                recorded_on=d("2026-03-10"),
+                status="issued",
+            )
+        )  # fmt: skip
+    return outcomes.load(engine, AS_OF)
+
+
+def test_load_customers_and_spend(loaded: outcomes.OutcomesData) -> None:
+    customers = loaded.customers.set_index("customer_id")
+    # First month (days 0-29): 1.5M events, 0.5M above the free million at $0.00005.
+    assert customers.at["x", "first_month_spend_usd"] == pytest.approx(25.0)
+    # Latest 30 days: 2M events, 1M billed at $0.00005.
+    assert customers.at["x", "latest_spend_usd"] == pytest.approx(50.0)
+    assert customers.at["x", "events_last_30"] == 2_000_000
+    # y's first month is not over yet, and it pays for nothing.
+    assert customers.at["y", "first_month_spend_usd"] == 0.0
+    assert customers.at["y", "latest_spend_usd"] == 0.0
+    assert customers.at["y", "events_last_30"] == 5_000_000
+    assert customers.at["y", "status"] == "churned"
+    assert customers.at["x", "segment_entered_on"] == d("2026-03-01")
+
+
+def test_load_steps_findings_refunds(loaded: outcomes.OutcomesData) -> None:
+    assert [tuple(r) for r in loaded.steps.itertuples(index=False, name=None)] == [
+        ("x", "initial_outreach", "done", d("2026-03-03"))
+    ]
+    findings = loaded.findings.sort_values("rule")
+    assert [tuple(r) for r in findings.itertuples(index=False, name=None)] == [
+        ("x", "autocapture_unused", "fixed", d("2026-03-02"), d("2026-04-01"), 12.5),
+        # No first-seen date: identified when it was fixed.
+        ("x", "dev_traffic", "fixed", d("2026-04-02"), d("2026-04-02"), 3.0),
+    ]
+    assert [tuple(r) for r in loaded.refunds.itertuples(index=False, name=None)] == [
+        ("x", "wrong_setup", 25.0, d("2026-03-10"), "issued")
+    ]
+
+
+def test_loaded_data_computes(loaded: outcomes.OutcomesData) -> None:
+    result = outcomes.compute(loaded, outcomes.Filters(d("2026-01-01"), AS_OF))
+    assert result.entrants == 2
+    assert list(result.savings.frame.itertuples(index=False, name=None)) == [
+        ("2026-03", 12.5, 0.0, 1, 0),
+        ("2026-04", 3.0, 15.5, 1, 2),
+    ]
+    retention = result.retention.frame.set_index("group")
+    assert retention.at["all", "customers"] == 1  # y entered 15 days ago
+    assert retention.at["all", "spend_change_pct"] == 1.0  # $25 -> $50

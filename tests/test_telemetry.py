@@ -1,0 +1,96 @@
+"""lib.telemetry: only allow-listed events and properties, and when telemetry is on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lib import telemetry
+from lib.telemetry import UnknownEvent
+
+
+@pytest.mark.parametrize(
+    "name,props,expected",
+    [
+        # page views carry the page and the role the app adds
+        ("page_viewed", {"page": "outcomes"}, {"page": "outcomes"}),
+        # a customer is named by its id only
+        ("customer_opened", {"customer_id": "acme"}, {"customer_id": "acme"}),
+        (
+            "step_recorded",
+            {"customer_id": "acme", "step": "first_meeting", "status": "done"},
+            {"customer_id": "acme", "step": "first_meeting", "status": "done"},
+        ),
+        # counts stay numbers
+        ("import_completed", {"files": 2, "rows": 1500}, {"files": 2, "rows": 1500}),
+        # non-scalar values become text, cut to 200 characters
+        ("import_failed", {"reason": "x" * 500}, {"reason": "x" * 200}),
+        ("homework_sent", {"customer_id": "acme", "tasks": 3}, {"customer_id": "acme", "tasks": 3}),
+    ],
+)
+def test_build(name: str, props: dict[str, Any], expected: dict[str, Any]) -> None:
+    event = telemetry.build(name, "dana", props, role="team")
+    assert event.name == name
+    assert event.distinct_id == "dana"
+    assert event.properties == {**expected, "app": "onboarding-console", "role": "team"}
+
+
+@pytest.mark.parametrize(
+    "name,props",
+    [
+        ("page_view", {"page": "x"}),  # a typo of an event name
+        ("customer_opened", {"customer_id": "acme", "name": "Acme Ltd"}),  # personal data
+        ("customer_opened", {"customer_id": "acme", "email": "cto@acme.example"}),
+        ("outreach_sent", {"customer_id": "acme", "subject": "Your audit"}),  # free text
+        ("page_viewed", {"role": "admin"}),  # common keys come from the app, not callers
+    ],
+)
+def test_build_refuses_what_is_not_allowed(name: str, props: dict[str, Any]) -> None:
+    with pytest.raises(UnknownEvent):
+        telemetry.build(name, "dana", props)
+
+
+def test_build_needs_a_distinct_id() -> None:
+    with pytest.raises(UnknownEvent):
+        telemetry.build("page_viewed", "", {"page": "x"})
+
+
+def test_every_event_is_snake_case_and_allows_no_personal_keys() -> None:
+    personal = {"name", "email", "contact", "notes", "subject", "body", "attendees"}
+    for name, keys in telemetry.EVENTS.items():
+        assert name == name.lower().replace(" ", "_"), name
+        assert not keys & personal, name
+
+
+@pytest.mark.parametrize(
+    "secrets,environ,expected",
+    [
+        ({}, {}, None),  # nothing configured: telemetry off
+        ({"posthog": {"project_api_key": "  "}}, {}, None),  # a blank key is no key
+        (
+            {"posthog": {"project_api_key": "phc_s", "host": "https://eu.i.posthog.com/"}},
+            {},
+            telemetry.Settings("phc_s", "https://eu.i.posthog.com"),
+        ),
+        (
+            {},
+            {"POSTHOG_PROJECT_API_KEY": "phc_e"},
+            telemetry.Settings("phc_e", "https://us.i.posthog.com"),  # default host
+        ),
+        (
+            {},
+            {"POSTHOG_PROJECT_API_KEY": "phc_e", "POSTHOG_HOST": "http://127.0.0.1:9"},
+            telemetry.Settings("phc_e", "http://127.0.0.1:9"),
+        ),
+        (
+            {"posthog": {"project_api_key": "phc_s"}},
+            {"POSTHOG_PROJECT_API_KEY": "phc_e", "POSTHOG_HOST": "http://h"},
+            telemetry.Settings("phc_s", "http://h"),  # secrets win; the host still from env
+        ),
+    ],
+)
+def test_settings(
+    secrets: dict[str, Any], environ: dict[str, str], expected: telemetry.Settings | None
+) -> None:
+    assert telemetry.settings(secrets, environ) == expected
