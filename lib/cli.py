@@ -259,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         print(f"onboarding: cannot use the database: {reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"onboarding: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("onboarding: interrupted; nothing was written", file=sys.stderr)
         return 130
