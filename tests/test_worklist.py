@@ -1,0 +1,212 @@
+"""The morning worklist and the customers table, one table row per case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lib import models, portfolio, timeline, worklist
+from lib.report import CustomerReport
+from lib.timeline import RecordedStep
+
+AS_OF = dt.date(2026, 3, 16)  # a Monday
+
+
+def day(n: int) -> dt.date:
+    return AS_OF + dt.timedelta(days=n)
+
+
+def make(
+    customer_id: str,
+    entered: int,
+    owner: str | None = "dana",
+    recorded: dict[str, tuple[str, int]] | None = None,
+    status: str = "active",
+    extended_until: int | None = None,
+    bill: float = 0.0,
+    name: str | None = None,
+) -> CustomerReport:
+    """A report of a customer who entered `entered` days after AS_OF (negative: before)."""
+    steps = {step: RecordedStep(s, day(d)) for step, (s, d) in (recorded or {}).items()}
+    customer = models.Customer(
+        customer_id=customer_id,
+        name=name or customer_id.title(),
+        owner=owner,
+        segment_entered_on=day(entered),
+        status=status,
+        extended_until=day(extended_until) if extended_until is not None else None,
+    )
+    line = timeline.compute(
+        customer.segment_entered_on, AS_OF, steps, customer.extended_until, status
+    )
+    return CustomerReport(customer=customer, timeline=line, projected_monthly_bill_usd=bill)
+
+
+DONE_OUTREACH = {"initial_outreach": ("done", -9)}
+
+# Customers of every shape, named after what they show.
+CUSTOMERS = {
+    "new_today": make("new_today", 0),  # outreach due on day 6: due this week, new
+    "new_6_days": make("new_6_days", -6),  # entered 6 days ago: still new; outreach due today
+    "new_7_days": make("new_7_days", -7),  # a week ago: not new; outreach overdue by 1
+    "late_outreach": make("late_outreach", -10),  # outreach overdue by 4
+    "call_due": make("call_due", -10, recorded=DONE_OUTREACH),  # first call due day 10
+    "homework_due": make(
+        "homework_due",
+        -30,
+        recorded={"initial_outreach": ("done", -29), "first_meeting": ("done", -20)},
+    ),  # homework due day 11; second call optional
+    "completed": make("completed", -60, recorded={"final_outreach": ("done", -2)}),  # nothing to do
+    "churned": make("churned", -10, status="churned"),  # nothing to do
+    "call_today": make(
+        "call_today", -10, recorded={**DONE_OUTREACH, "first_meeting": ("scheduled", 0)}
+    ),  # a call today, nothing else due
+    "call_day_6": make(
+        "call_day_6", -10, recorded={**DONE_OUTREACH, "first_meeting": ("scheduled", 6)}
+    ),  # a call on the last day of the week
+    "call_day_7": make(
+        "call_day_7", -10, recorded={**DONE_OUTREACH, "first_meeting": ("scheduled", 7)}
+    ),  # next week's call
+    "also_late": make("also_late", -10),  # as late as late_outreach; sorts first by name
+    "lee_late": make("lee_late", -20, owner="lee"),  # another owner's overdue outreach
+    "nobody": make("nobody", -1, owner=None),  # no owner: only in everyone's list
+}
+
+
+@pytest.mark.parametrize(
+    "names,owner,order",
+    [
+        # overdue first, the longest overdue first; then due by date
+        (
+            ["new_today", "late_outreach", "call_due", "new_7_days", "homework_due"],
+            "dana",
+            ["late_outreach", "new_7_days", "new_today", "call_due", "homework_due"],
+        ),
+        # nothing due: completed, churned, a call booked
+        (["completed", "churned", "call_today"], "dana", []),
+        # owner filter keeps only that owner's customers
+        (["late_outreach", "lee_late", "nobody"], "lee", ["lee_late"]),
+        # everyone (None) includes customers without an owner
+        (["late_outreach", "lee_late", "nobody"], None, ["lee_late", "late_outreach", "nobody"]),
+        # same due date: by name
+        (["late_outreach", "also_late"], "dana", ["also_late", "late_outreach"]),
+        # an empty book
+        ([], "dana", []),
+    ],
+)
+def test_order(names: list[str], owner: str | None, order: list[str]) -> None:
+    work = worklist.build([CUSTOMERS[n] for n in names], AS_OF, owner)
+    assert [i.customer_id for i in work.items] == order
+
+
+@pytest.mark.parametrize(
+    "names,overdue,due_week,new,calls_today,calls_week",
+    [
+        (["new_today"], 0, 1, 1, 0, 0),  # due on day 6: inside the week; entered today
+        (["new_6_days"], 0, 1, 1, 0, 0),  # due today counts as this week; entered day -6
+        (["new_7_days"], 1, 0, 0, 0, 0),  # overdue; entered a week ago: not new
+        (["call_due"], 0, 0, 0, 0, 0),  # due on day 10: later than this week
+        (["call_today"], 0, 0, 0, 1, 1),  # scheduled today: today and this week
+        (["call_day_6"], 0, 0, 0, 0, 1),  # day 6: this week, not today
+        (["call_day_7"], 0, 0, 0, 0, 0),  # day 7: next week
+        (["completed", "churned"], 0, 0, 0, 0, 0),  # finished customers add nothing
+        (list(CUSTOMERS), 3, 2, 2, 1, 2),  # all of dana's: 3 late outreaches
+    ],
+)
+def test_metrics(
+    names: list[str], overdue: int, due_week: int, new: int, calls_today: int, calls_week: int
+) -> None:
+    work = worklist.build([CUSTOMERS[n] for n in names], AS_OF, "dana")
+    assert (
+        work.overdue,
+        work.due_this_week,
+        len(work.new_entrants),
+        work.calls_today,
+        work.calls_this_week,
+    ) == (overdue, due_week, new, calls_today, calls_week)
+
+
+@pytest.mark.parametrize(
+    "name,step,status,late,left,action",
+    [
+        ("late_outreach", "initial_outreach", "overdue", 4, 0, "Outreach sent"),
+        ("new_today", "initial_outreach", "due", 0, 6, "Outreach sent"),
+        ("call_due", "first_meeting", "due", 0, 10, None),  # a call: no one-click done
+        ("homework_due", "homework", "due", 0, 11, "Homework sent"),
+    ],
+)
+def test_item(name: str, step: str, status: str, late: int, left: int, action: str | None) -> None:
+    (item,) = worklist.build([CUSTOMERS[name]], AS_OF, None).items
+    assert (item.step, item.status, item.days_late, item.days_left, item.done_action) == (
+        step,
+        status,
+        late,
+        left,
+        action,
+    )
+
+
+def test_final_outreach_item_offers_one_click() -> None:
+    late = make(
+        "final",
+        -50,
+        recorded={
+            "initial_outreach": ("done", -49),
+            "first_meeting": ("done", -40),
+            "homework": ("done", -15),
+        },
+    )
+    (item,) = worklist.build([late], AS_OF).items
+    assert (item.step, item.status, item.done_action) == (
+        "final_outreach",
+        "due",
+        "Final outreach sent",
+    )
+
+
+def test_owners_sorted_and_unique() -> None:
+    assert worklist.owners(CUSTOMERS.values()) == ["dana", "lee"]
+
+
+# ------------------------------------------------------------ customers table
+
+
+@pytest.mark.parametrize(
+    "query,owners,statuses,steps,with_findings,expected",
+    [
+        ("", (), (), (), False, True),  # no filter: everyone passes
+        ("LATE", (), (), (), False, True),  # search ignores case, matches the id
+        ("dan", (), (), (), False, True),  # matches the owner
+        ("zzz", (), (), (), False, False),  # no match
+        ("", ("lee",), (), (), False, False),  # another owner
+        ("", ("dana",), ("in_progress",), (), False, True),
+        ("", (), ("completed",), (), False, False),
+        ("", (), (), ("initial_outreach",), False, True),
+        ("", (), (), ("homework",), False, False),
+        ("", (), (), (), True, False),  # no findings
+    ],
+)
+def test_customer_filters(
+    query: str,
+    owners: tuple[str, ...],
+    statuses: tuple[str, ...],
+    steps: tuple[str, ...],
+    with_findings: bool,
+    expected: bool,
+) -> None:
+    row = portfolio.row_of(CUSTOMERS["late_outreach"])
+    assert portfolio.matches(row, query, owners, statuses, steps, with_findings) is expected
+
+
+@pytest.mark.parametrize(
+    "name,settled,next_action",
+    [
+        ("late_outreach", 0, "Initial outreach (overdue)"),
+        ("homework_due", 2, "Homework (due)"),  # outreach and first call done; 2nd optional
+        ("completed", 2, ""),  # final done; second call skipped by the timeline
+    ],
+)
+def test_customer_row(name: str, settled: int, next_action: str) -> None:
+    row = portfolio.row_of(CUSTOMERS[name])
+    assert (row.steps_settled, row.next_action) == (settled, next_action)
