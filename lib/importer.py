@@ -847,7 +847,23 @@ def write_loaded(
                     "updated": kind_result.updated,
                 },
             )
+    _after_import(session, loaded)
     return result
+
+
+def _after_import(session: Session, loaded: dict[str, _Loaded]) -> None:
+    """Work that must follow every import, inside its transaction."""
+    from lib import homework
+
+    touched = {
+        str(c)
+        for kind in ("usage", "config", "subscriptions")
+        if kind in loaded
+        for c in loaded[kind].frame["customer_id"].unique()
+    }
+    if touched:
+        # Sent homework with a condition is checked against the new data.
+        homework.verify_after_import(session, sorted(touched))
 
 
 def _write_usage_with_progress(session: Session, loaded: _Loaded, show: bool) -> KindResult:

@@ -1,0 +1,583 @@
+"""The meeting tracker: times and zones, scheduling, outcomes and the timeline,
+concurrent edits, and the .ics invite (parsed back with icalendar)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import icalendar
+import pytest
+from sqlalchemy import Engine, select
+
+from lib import db, ics, meetings, models, report
+from lib.meetings import (
+    Attendee,
+    GoalInput,
+    MeetingConflict,
+    MeetingError,
+    MeetingUpdate,
+    ScheduleRequest,
+)
+
+ENTERED = dt.date(2026, 3, 2)  # a Monday; first call window: 9-22 March
+NOW = dt.datetime(2026, 3, 12, 12, 0)  # UTC
+CUSTOMER = [Attendee("Ann Lee", "ann@acme.example"), Attendee("Bo Chen", "bo@acme.example")]
+
+
+# ------------------------------------------------------------- pure helpers
+
+
+@pytest.mark.parametrize(
+    "local,tz,utc",
+    [
+        # winter: Berlin is UTC+1
+        (dt.datetime(2026, 3, 10, 15, 0), "Europe/Berlin", dt.datetime(2026, 3, 10, 14, 0)),
+        # summer (after 29 March): UTC+2
+        (dt.datetime(2026, 4, 10, 15, 0), "Europe/Berlin", dt.datetime(2026, 4, 10, 13, 0)),
+        # New York evening is the next UTC day
+        (dt.datetime(2026, 3, 10, 21, 0), "America/New_York", dt.datetime(2026, 3, 11, 1, 0)),
+        # fall back: 01:30 happens twice in New York; the first (EDT, UTC-4) is meant
+        (dt.datetime(2026, 11, 1, 1, 30), "America/New_York", dt.datetime(2026, 11, 1, 5, 30)),
+        (dt.datetime(2026, 3, 10, 9, 0), "UTC", dt.datetime(2026, 3, 10, 9, 0)),  # no offset
+    ],
+)
+def test_to_utc(local: dt.datetime, tz: str, utc: dt.datetime) -> None:
+    assert meetings.to_utc(local, tz) == utc
+    assert meetings.to_local(utc, tz).replace(tzinfo=None) == local
+
+
+@pytest.mark.parametrize(
+    "local,tz,message",
+    [
+        # spring forward: 02:30 does not exist in Berlin on 29 March 2026
+        (dt.datetime(2026, 3, 29, 2, 30), "Europe/Berlin", "does not exist"),
+        (dt.datetime(2026, 3, 10, 9, 0), "Mars/Olympus", "unknown time zone"),  # not a zone
+    ],
+)
+def test_to_utc_refuses(local: dt.datetime, tz: str, message: str) -> None:
+    with pytest.raises(MeetingError, match=message):
+        meetings.to_utc(local, tz)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Ann Lee <ann@acme.example>", [("Ann Lee", "ann@acme.example")]),  # the usual form
+        ("ann@acme.example", [("ann", "ann@acme.example")]),  # email only: name from it
+        ("Ann Lee, ann@acme.example", [("Ann Lee", "ann@acme.example")]),  # comma form
+        ('"Lee, Ann" <ann@acme.example>', [("Lee, Ann", "ann@acme.example")]),  # quoted name
+        (
+            "Ann <ann@acme.example>\n\n  Bo <bo@acme.example>  ",
+            [("Ann", "ann@acme.example"), ("Bo", "bo@acme.example")],
+        ),  # several, blank lines and spaces ignored
+        ("", []),  # nobody
+    ],
+)
+def test_parse_attendees(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(a.name, a.email) for a in meetings.parse_attendees(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ann Lee",  # no email
+        "Ann <ann@acme>",  # no domain dot
+        "ann@@acme.example",  # two @
+    ],
+)
+def test_parse_attendees_refuses(text: str) -> None:
+    with pytest.raises(MeetingError, match="line 1"):
+        meetings.parse_attendees(text)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (
+            "Activation rate | 40% | 2026-06-30",
+            [GoalInput("Activation rate", "40%", dt.date(2026, 6, 30))],
+        ),  # all three parts
+        ("Fewer churned accounts", [GoalInput("Fewer churned accounts")]),  # name only
+        ("Weekly actives | 5k", [GoalInput("Weekly actives", "5k")]),  # no date
+        ("Revenue |  | 2026-12-31", [GoalInput("Revenue", None, dt.date(2026, 12, 31))]),
+    ],
+)
+def test_parse_goals(text: str, expected: list[GoalInput]) -> None:
+    assert meetings.parse_goals(text) == expected
+    assert meetings.parse_goals(meetings.goals_text(expected)) == expected  # round trip
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("Revenue | 1M | next year", "not a date"),
+        (" | 40%", "expected `name"),
+        ("a | b | 2026-01-01 | d", "expected `name"),
+    ],
+)
+def test_parse_goals_refuses(text: str, message: str) -> None:
+    with pytest.raises(MeetingError, match=message):
+        meetings.parse_goals(text)
+
+
+def _view(mid: int, starts_at: dt.datetime, status: str = "scheduled") -> meetings.MeetingView:
+    return meetings.MeetingView(
+        id=mid,
+        customer_id="acme",
+        customer_name="Acme",
+        kind="first",
+        owner="dana",
+        starts_at=starts_at,
+        timezone="UTC",
+        duration_min=30,
+        attendees=(),
+        agenda="",
+        status=status,
+        notes="",
+        fixed_rules=(),
+        second_call_offered=None,
+        second_call_accepted=None,
+        goals=(),
+        version=1,
+        updated_by=None,
+        updated_at=None,
+    )
+
+
+def test_upcoming_past_day_groups_and_week_view() -> None:
+    views = [
+        _view(1, dt.datetime(2026, 3, 10, 23, 30)),  # Tue 23:30 UTC = Wed 00:30 Berlin
+        _view(2, dt.datetime(2026, 3, 12, 11, 45)),  # ends 12:15: still upcoming at NOW
+        _view(3, dt.datetime(2026, 3, 16, 9, 0)),  # next Monday
+        _view(4, dt.datetime(2026, 3, 11, 9, 0)),
+    ]
+    upcoming, past = meetings.split_upcoming(views, now=NOW)
+    assert [m.id for m in upcoming] == [2, 3]
+    assert [m.id for m in past] == [4, 1]  # latest first
+    days = meetings.group_by_day(sorted(views, key=lambda m: m.starts_at), "Europe/Berlin")
+    assert [(d.isoformat(), [m.id for m in ms]) for d, ms in days] == [
+        ("2026-03-11", [1, 4]),  # 1 belongs to Wednesday in Berlin
+        ("2026-03-12", [2]),
+        ("2026-03-16", [3]),
+    ]
+    monday = meetings.week_start(dt.date(2026, 3, 12))
+    assert monday == dt.date(2026, 3, 9)
+    week = meetings.week_view(views, monday, "Europe/Berlin")
+    assert list(week) == [monday + dt.timedelta(days=i) for i in range(7)]
+    assert [m.id for m in week[dt.date(2026, 3, 11)]] == [1, 4]
+    assert [m.id for m in week[dt.date(2026, 3, 10)]] == []  # in UTC it would be Tuesday
+    assert all(m.id != 3 for ms in week.values() for m in ms)  # next week is out
+    start, end = meetings.week_range_utc(monday, "Europe/Berlin")
+    assert (start, end) == (dt.datetime(2026, 3, 8, 23, 0), dt.datetime(2026, 3, 15, 23, 0))
+
+
+class _Finding:
+    def __init__(self, rule: str, severity: str, saving: float, state: str = "open") -> None:
+        self.rule, self.severity, self.est_monthly_saving_usd, self.state = (
+            rule,
+            severity,
+            saving,
+            state,
+        )
+        self.title = f"Title of {rule}"
+        self.fix = f"fix {rule}"
+
+
+@pytest.mark.parametrize(
+    "findings,kind,lines_in_order,absent",
+    [
+        (
+            [
+                _Finding("outdated_sdk", "low", 0),
+                _Finding("autocapture_unused", "high", 210.4),
+                _Finding("dev_traffic", "high", 500),
+                _Finding("identify_overcalled", "medium", 90),
+            ],
+            "first",
+            [
+                "1. Title of dev_traffic (about $500/month): fix dev_traffic",
+                "2. Title of autocapture_unused (about $210/month)",
+                "3. Title of identify_overcalled",
+                "4. Title of outdated_sdk: fix outdated_sdk",
+            ],
+            [],
+        ),  # most severe first, then the biggest saving; no dollars when there are none
+        (
+            [
+                _Finding("dev_traffic", "high", 500, state="fixed"),
+                _Finding("outdated_sdk", "low", 0),
+            ],
+            "first",
+            ["1. Title of outdated_sdk"],
+            ["dev_traffic"],
+        ),  # fixed findings stay off the agenda
+        ([], "first", ["the audit found nothing open"], []),  # nothing open
+        (
+            [_Finding("low_adoption", "medium", 0)],
+            "second",
+            ["goals and the KPIs", "Title of low_adoption"],
+            [],
+        ),  # the second call is about goals first
+    ],
+)
+def test_agenda_from_findings(
+    findings: list[_Finding], kind: str, lines_in_order: list[str], absent: list[str]
+) -> None:
+    agenda = meetings.agenda_from_findings(findings, kind)
+    positions = [agenda.find(line) for line in lines_in_order]
+    assert all(p >= 0 for p in positions), agenda
+    assert positions == sorted(positions)
+    assert all(a not in agenda for a in absent)
+
+
+def test_agenda_keeps_to_a_few_findings() -> None:
+    many = [_Finding(f"rule_{i}", "low", i) for i in range(8)]
+    agenda = meetings.agenda_from_findings(many)
+    assert "5. " in agenda and "6. " not in agenda
+    assert "3 smaller points" in agenda
+
+
+# ------------------------------------------------------------ the database
+
+
+@pytest.fixture
+def acme(engine: Engine) -> str:
+    with db.write_session(engine, "test") as session:
+        session.add(
+            models.Customer(
+                customer_id="acme", name="Acme", owner="dana", segment_entered_on=ENTERED
+            )
+        )
+    return "acme"
+
+
+def _schedule(
+    engine: Engine,
+    local: dt.datetime,
+    tz: str = "Europe/Berlin",
+    kind: str = "first",
+    user: str = "dana",
+) -> int:
+    return meetings.schedule(
+        engine,
+        user,
+        ScheduleRequest(
+            customer_id="acme",
+            kind=kind,
+            local_start=local,
+            timezone=tz,
+            duration_min=30,
+            attendees=tuple(CUSTOMER),
+            agenda="Fix the findings",
+        ),
+    )
+
+
+def _step(engine: Engine, step: str = "first_meeting") -> tuple[str, dt.date] | None:
+    with db.read_session(engine) as session:
+        row = session.scalar(
+            select(models.Step).where(models.Step.customer_id == "acme", models.Step.step == step)
+        )
+        return (row.status, row.date) if row else None
+
+
+def _timeline_status(engine: Engine, as_of: dt.date, step: str = "first_meeting") -> str:
+    (rep,) = report.build(engine, as_of, "acme")
+    return rep.timeline.steps[step].status
+
+
+def _update(view: meetings.MeetingView, **changes: object) -> MeetingUpdate:
+    values: dict[str, object] = {
+        "local_start": view.local_start.replace(tzinfo=None),
+        "timezone": view.timezone,
+        "duration_min": view.duration_min,
+        "attendees": view.attendees,
+        "agenda": view.agenda,
+        "status": view.status,
+        "notes": view.notes,
+        "fixed_rules": view.fixed_rules,
+        "second_call_offered": view.second_call_offered,
+        "second_call_accepted": view.second_call_accepted,
+    }
+    values.update(changes)
+    return MeetingUpdate(**values)  # type: ignore[arg-type]
+
+
+def test_schedule_sets_the_step_on_the_local_day(engine: Engine, acme: str) -> None:
+    # 00:30 in Tokyo on the 17th is still the 16th in UTC: the step carries the local day.
+    mid = _schedule(engine, dt.datetime(2026, 3, 17, 0, 30), tz="Asia/Tokyo")
+    view = meetings.get(engine, mid)
+    assert view.starts_at == dt.datetime(2026, 3, 16, 15, 30)
+    assert view.status == "scheduled" and view.owner == "dana" and view.version == 1
+    assert [a.email for a in view.attendees] == ["ann@acme.example", "bo@acme.example"]
+    assert _step(engine) == ("scheduled", dt.date(2026, 3, 17))
+    assert _timeline_status(engine, dt.date(2026, 3, 12)) == "scheduled"
+    # CONTRACT rule 3: once the day has passed without an outcome, it is overdue.
+    assert _timeline_status(engine, dt.date(2026, 3, 18)) == "overdue"
+    with db.read_session(engine) as session:
+        logged = session.scalars(
+            select(models.AuditLog.entity).where(models.AuditLog.customer_id == "acme")
+        ).all()
+    assert "meetings" in logged and "steps" in logged  # both writes are audited
+
+
+@pytest.mark.parametrize(
+    "request_changes,message",
+    [
+        ({"attendees": ()}, "at least one attendee"),  # nobody from the customer
+        ({"kind": "third"}, "kind"),
+        ({"duration_min": 0}, "duration"),
+        ({"customer_id": "nobody"}, "does not exist"),
+        ({"timezone": "Nowhere/Land"}, "unknown time zone"),
+    ],
+)
+def test_schedule_refuses(
+    engine: Engine, acme: str, request_changes: dict[str, object], message: str
+) -> None:
+    values: dict[str, object] = {
+        "customer_id": "acme",
+        "kind": "first",
+        "local_start": dt.datetime(2026, 3, 17, 15, 0),
+        "timezone": "UTC",
+        "duration_min": 30,
+        "attendees": tuple(CUSTOMER),
+    }
+    values.update(request_changes)
+    with pytest.raises(MeetingError, match=message):
+        meetings.schedule(engine, "dana", ScheduleRequest(**values))  # type: ignore[arg-type]
+    with db.read_session(engine) as session:
+        assert session.scalar(select(models.Meeting.id)) is None  # nothing written
+
+
+# What each outcome does to the step (as of 12 March, inside the 9-22 March window).
+@pytest.mark.parametrize(
+    "outcome,recorded,timeline_status",
+    [
+        ("held", ("done", dt.date(2026, 3, 11)), "done"),  # held: done on its day
+        ("no_show", None, "due"),  # nothing pending: the window decides again
+        ("cancelled", None, "due"),  # same as a no-show
+        ("scheduled", ("scheduled", dt.date(2026, 3, 11)), "overdue"),  # no outcome yet: rule 3
+    ],
+)
+def test_outcome_and_the_step(
+    engine: Engine,
+    acme: str,
+    outcome: str,
+    recorded: tuple[str, dt.date] | None,
+    timeline_status: str,
+) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    view = meetings.get(engine, mid)
+    result = meetings.save(
+        engine, "dana", mid, view, _update(view, status=outcome, notes="Went **well**"), now=NOW
+    )
+    assert result.meeting.status == outcome
+    assert result.meeting.version == 2
+    assert _step(engine) == recorded
+    assert _timeline_status(engine, NOW.date()) == timeline_status
+
+
+def test_no_show_after_the_window_is_overdue(engine: Engine, acme: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 20, 15, 0))
+    view = meetings.get(engine, mid)
+    later = dt.datetime(2026, 3, 25, 9, 0)
+    meetings.save(engine, "dana", mid, view, _update(view, status="no_show"), now=later)
+    assert _timeline_status(engine, later.date()) == "overdue"  # window ended on the 22nd
+
+
+def test_rescheduled_creates_the_follow_up(engine: Engine, acme: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    view = meetings.get(engine, mid)
+    result = meetings.save(
+        engine,
+        "dana",
+        mid,
+        view,
+        _update(view, status="rescheduled", rescheduled_to=dt.datetime(2026, 3, 19, 10, 0)),
+        now=NOW,
+    )
+    assert result.new_meeting_id is not None
+    follow_up = meetings.get(engine, result.new_meeting_id)
+    assert (follow_up.status, follow_up.local_start.replace(tzinfo=None)) == (
+        "scheduled",
+        dt.datetime(2026, 3, 19, 10, 0),
+    )
+    assert follow_up.attendees == view.attendees
+    assert meetings.get(engine, mid).status == "rescheduled"  # history kept
+    assert _step(engine) == ("scheduled", dt.date(2026, 3, 19))
+    # Saving the rescheduled meeting again (a note) makes no second follow-up.
+    again = meetings.get(engine, mid)
+    second = meetings.save(engine, "dana", mid, again, _update(again, notes="moved"), now=NOW)
+    assert second.new_meeting_id is None
+    with db.read_session(engine) as session:
+        assert len(session.scalars(select(models.Meeting.id)).all()) == 2
+
+
+def test_held_then_corrected_reverts_the_step(engine: Engine, acme: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    view = meetings.get(engine, mid)
+    held = meetings.save(engine, "dana", mid, view, _update(view, status="held"), now=NOW).meeting
+    assert _step(engine) == ("done", dt.date(2026, 3, 11))
+    meetings.save(engine, "dana", mid, held, _update(held, status="no_show"), now=NOW)
+    assert _step(engine) is None
+
+
+def test_a_step_done_by_hand_is_never_undone(engine: Engine, acme: str) -> None:
+    with db.write_session(engine, "lee") as session:
+        session.add(
+            models.Step(
+                customer_id="acme", step="first_meeting", status="done", date=dt.date(2026, 3, 5)
+            )
+        )
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    assert _step(engine) == ("done", dt.date(2026, 3, 5))
+    view = meetings.get(engine, mid)
+    meetings.save(engine, "dana", mid, view, _update(view, status="cancelled"), now=NOW)
+    assert _step(engine) == ("done", dt.date(2026, 3, 5))
+
+
+def test_skipped_by_hand_is_revived_by_a_booking(engine: Engine, acme: str) -> None:
+    with db.write_session(engine, "lee") as session:
+        session.add(
+            models.Step(customer_id="acme", step="second_meeting", status="skipped", date=ENTERED)
+        )
+    _schedule(engine, dt.datetime(2026, 3, 25, 15, 0), kind="second")
+    assert _step(engine, "second_meeting") == ("scheduled", dt.date(2026, 3, 25))
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"status": "held", "local_start": dt.datetime(2026, 3, 20, 15, 0)}, "once it has started"),
+        ({"status": "rescheduled"}, "new date"),  # no new date given
+        ({"status": "done"}, "outcome"),  # not an outcome
+        ({"goals": (GoalInput("Activation"),)}, "second call"),  # goals belong to call two
+        ({"second_call_offered": False, "second_call_accepted": True}, "only if it was offered"),
+    ],
+)
+def test_save_refuses(engine: Engine, acme: str, changes: dict[str, object], message: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    view = meetings.get(engine, mid)
+    with pytest.raises(MeetingError, match=message):
+        meetings.save(engine, "dana", mid, view, _update(view, **changes), now=NOW)
+    assert meetings.get(engine, mid).version == 1  # nothing written
+
+
+def test_second_call_keeps_goals_on_the_customer(engine: Engine, acme: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 25, 15, 0), kind="second")
+    view = meetings.get(engine, mid)
+    goals = (
+        GoalInput("Activation rate", "40%", dt.date(2026, 6, 30)),
+        GoalInput("Weekly active teams", "200"),
+    )
+    now = dt.datetime(2026, 3, 26, 9, 0)
+    saved = meetings.save(
+        engine, "dana", mid, view, _update(view, status="held", goals=goals), now=now
+    ).meeting
+    assert saved.goals == goals
+    with db.read_session(engine) as session:
+        assert meetings.customer_goals(session, "acme") == list(goals)
+        first_ids = session.scalars(select(models.Goal.id).order_by(models.Goal.id)).all()
+    # Editing keeps unchanged goals (same rows) and replaces the rest.
+    edited = (goals[0], GoalInput("Weekly active teams", "250"))
+    meetings.save(engine, "dana", mid, saved, _update(saved, goals=edited), now=now)
+    with db.read_session(engine) as session:
+        assert meetings.customer_goals(session, "acme") == list(edited)
+        ids = session.scalars(select(models.Goal.id).order_by(models.Goal.id)).all()
+    assert ids[0] == first_ids[0] and ids[1] not in first_ids
+    assert _step(engine, "second_meeting") == ("done", dt.date(2026, 3, 25))
+
+
+def test_concurrent_edits_second_save_is_refused_and_explained(engine: Engine, acme: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    opened_by_dana = meetings.get(engine, mid)
+    opened_by_lee = meetings.get(engine, mid)
+    meetings.save(
+        engine,
+        "lee",
+        mid,
+        opened_by_lee,
+        _update(opened_by_lee, status="held", notes="Lee's notes: fixed identify"),
+        now=NOW,
+    )
+    dana_typed = _update(opened_by_dana, notes="Dana's long notes\n- they liked funnels")
+    with pytest.raises(MeetingConflict) as refused:
+        meetings.save(engine, "dana", mid, opened_by_dana, dana_typed, now=NOW)
+    conflict = refused.value
+    changed = {c.field: c for c in conflict.changes}
+    assert set(changed) == {"status", "notes"}  # what Lee changed, nothing else
+    assert changed["notes"].before == "(empty)"
+    assert changed["notes"].now == "Lee's notes: fixed identify"
+    assert changed["notes"].yours == "Dana's long notes\n- they liked funnels"  # not lost
+    assert changed["status"].now == "Held"
+    assert "lee saved this meeting" in str(conflict) and "Notes" in str(conflict)
+    assert conflict.current.version == 2
+    stored = meetings.get(engine, mid)
+    assert stored.notes == "Lee's notes: fixed identify" and stored.version == 2
+    # Dana merges the two texts and saves on top of Lee's version: accepted.
+    merged = _update(conflict.current, notes=stored.notes + "\n" + dana_typed.notes)
+    result = meetings.save(engine, "dana", mid, conflict.current, merged, now=NOW)
+    assert "Lee's notes" in result.meeting.notes and "Dana's long notes" in result.meeting.notes
+    assert result.meeting.version == 3
+
+
+def test_session_dict_round_trip(engine: Engine, acme: str) -> None:
+    view = meetings.get(engine, _schedule(engine, dt.datetime(2026, 3, 11, 15, 0)))
+    assert meetings.from_session_dict(meetings.as_session_dict(view)) == view
+
+
+def test_listing_filters(engine: Engine, acme: str) -> None:
+    first = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    second = _schedule(engine, dt.datetime(2026, 3, 25, 15, 0), kind="second", user="lee")
+    with db.read_session(engine) as session:
+
+        def ids(**kw: object) -> list[int]:
+            flt = meetings.MeetingFilter(**kw)  # type: ignore[arg-type]
+            return [m.id for m in meetings.list_meetings(session, flt)]
+
+        assert ids() == [first, second]
+        assert ids(owner="lee") == [second]
+        assert ids(kinds=("first",)) == [first]
+        assert ids(statuses=("held",)) == []
+        assert ids(start=dt.datetime(2026, 3, 20)) == [second]
+        assert meetings.owners(session) == ["dana", "lee"]
+
+
+# -------------------------------------------------------------------- .ics
+
+
+def test_ics_invite_parses_back(engine: Engine, acme: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0), tz="Europe/Berlin")
+    view = meetings.get(engine, mid)
+    data = ics.invite(view, organizer_email="dana@posthog.example", organizer_name="Dana")
+    cal = icalendar.Calendar.from_ical(data)
+    assert str(cal["method"]) == "REQUEST" and str(cal["version"]) == "2.0"
+    (event,) = cal.walk("VEVENT")
+    start = event.decoded("dtstart")
+    assert start == dt.datetime(2026, 3, 11, 15, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+    assert event.decoded("dtend") - start == dt.timedelta(minutes=30)
+    assert str(event["uid"]) == f"meeting-{mid}@onboarding-console"
+    assert int(event["sequence"]) == 0
+    assert str(event["summary"]) == "First call: Acme onboarding"
+    assert str(event["description"]) == "Fix the findings"
+    attendees = event["attendee"]
+    assert [str(a) for a in attendees] == ["mailto:ann@acme.example", "mailto:bo@acme.example"]
+    assert [a.params["CN"] for a in attendees] == ["Ann Lee", "Bo Chen"]
+    assert str(event["organizer"]) == "mailto:dana@posthog.example"
+    # The zone the event refers to is defined in the file.
+    assert [str(tz["tzid"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
+    assert ics.filename(view) == "acme-first-call-2026-03-11.ics"
+
+
+def test_ics_cancelled_and_updated(engine: Engine, acme: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0), tz="UTC")
+    view = meetings.get(engine, mid)
+    cancelled = meetings.save(
+        engine, "dana", mid, view, _update(view, status="cancelled"), now=NOW
+    ).meeting
+    cal = icalendar.Calendar.from_ical(ics.invite(cancelled, "dana@posthog.example"))
+    (event,) = cal.walk("VEVENT")
+    assert str(cal["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
+    assert int(event["sequence"]) == 1  # a later version of the same UID
+    assert cal.walk("VTIMEZONE") == []  # UTC needs no zone definition
