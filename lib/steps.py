@@ -8,6 +8,7 @@ says what was expected; nothing is written then.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,15 @@ MAX_NOTE_CHARS = 5_000
 
 class StepError(ValueError):
     """A step write that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What was recorded for a step before a write (to undo it)."""
+
+    status: str
+    date: dt.date
+    note: str | None
 
 
 def _customer(session: Session, customer_id: str) -> models.Customer:
@@ -60,10 +70,11 @@ def record(
     status: str,
     on: dt.date,
     note: str | None = None,
-) -> None:
+) -> Recorded | None:
     """Record that `step` was done / is scheduled / was skipped `on` a date.
 
-    Replaces what was recorded before for that step. A note given replaces the
+    Replaces what was recorded before for that step, and returns that (None
+    when nothing was), so a caller can `restore` it. A note given replaces the
     old note; None keeps it.
     """
     _check(step, status)
@@ -84,12 +95,24 @@ def record(
                     recorded_by=user,
                 )
             )
-            return
+            return None
+        previous = Recorded(row.status, row.date, row.note)
         row.status = status
         row.date = on
         if note is not None:
             row.note = cleaned
         row.recorded_by = user
+        return previous
+
+
+def restore(
+    engine: Engine, user: str, customer_id: str, step: str, previous: Recorded | None
+) -> None:
+    """Undo a `record`: put back what it returned (None: nothing was recorded)."""
+    if previous is None:
+        clear(engine, user, customer_id, step)
+    else:
+        record(engine, user, customer_id, step, previous.status, previous.date, previous.note or "")
 
 
 def set_note(engine: Engine, user: str, customer_id: str, step: str, note: str | None) -> None:

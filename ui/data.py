@@ -1,0 +1,70 @@
+"""The database engine and the cached reports every page reads.
+
+The engine is a process-wide resource (one pool per database URL). Reports are
+cached for REPORT_TTL_S seconds (writes from the command line or another server
+show up by then) and cleared at once by `changed()`, which every write path in
+the app calls (through `ui.access.writing`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from lib import db, report
+from lib.report import CustomerReport
+from ui import settings
+
+AS_OF_KEY = "as_of"
+REPORT_TTL_S = 120
+
+
+def _dispose(engine: Engine) -> None:
+    engine.dispose()
+
+
+@st.cache_resource(show_spinner=False, on_release=_dispose)
+def _engine(url: str) -> Engine:
+    engine = db.make_engine(url)
+    # Create or upgrade the schema once per process: a fresh database works at once.
+    db.ensure_schema(engine)
+    return engine
+
+
+def engine() -> Engine:
+    # The URL is passed explicitly (not st.connection): AppTest.secrets and
+    # the CLI's --db both reach it.
+    return _engine(settings.database_url())
+
+
+def as_of() -> dt.date:
+    """The date the pages show: the sidebar's "As of" (today unless changed)."""
+    value = st.session_state.get(AS_OF_KEY)
+    return value if isinstance(value, dt.date) else dt.date.today()
+
+
+@st.cache_data(ttl=REPORT_TTL_S, max_entries=8, show_spinner="Reading the program...")
+def _reports(url: str, as_of: dt.date) -> list[CustomerReport]:
+    return report.build(_engine(url), as_of)
+
+
+@st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner=False)
+def _report(url: str, as_of: dt.date, customer_id: str) -> CustomerReport | None:
+    found = report.build(_engine(url), as_of, customer_id)
+    return found[0] if found else None
+
+
+def reports(on: dt.date | None = None) -> list[CustomerReport]:
+    """Every customer's report as of `on` (default: the sidebar's date)."""
+    return _reports(settings.database_url(), on or as_of())
+
+
+def report_for(customer_id: str, on: dt.date | None = None) -> CustomerReport | None:
+    return _report(settings.database_url(), on or as_of(), customer_id)
+
+
+def changed() -> None:
+    """The app wrote data: drop every cached read (all pages' st.cache_data)."""
+    st.cache_data.clear()

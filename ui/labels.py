@@ -1,0 +1,79 @@
+"""How the pages say things: money, statuses, colours, safe Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from lib import pricing, timeline
+
+# Step statuses, in the order a legend lists them, with their colours.
+STEP_STATUS_COLOURS: dict[str, str] = {
+    "done": "#2F9E44",
+    "scheduled": "#1D4AFF",
+    "due": "#F08C00",
+    "overdue": "#E03131",
+    "optional": "#74C0FC",
+    "upcoming": "#CED4DA",
+    "skipped": "#868E96",
+}
+STEP_STATUS_BADGES: dict[str, str] = {
+    "done": "green",
+    "scheduled": "blue",
+    "due": "orange",
+    "overdue": "red",
+    "optional": "violet",
+    "upcoming": "gray",
+    "skipped": "gray",
+}
+PROGRAM_STATUS_LABELS: dict[str, str] = {
+    "in_progress": "In progress",
+    "extended": "Extended",
+    "overdue": "Past week 8",
+    "completed": "Completed",
+    "churned": "Churned",
+}
+ENTRY_REASON_LABELS: dict[str, str] = {
+    "credits_rolloff": "Credits rolled off",
+    "first_bill_projected": "First bill projected",
+    "accelerator": "Accelerator",
+    "manual": "Added by hand",
+}
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$])")
+
+
+def md(text: object) -> str:
+    """User text made inert inside Markdown (names and notes come from CSVs)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def money(amount: float | None) -> str:
+    if amount is None:
+        return "-"
+    return f"${pricing.usd(amount):,.2f}"
+
+
+def step(step_name: str) -> str:
+    return timeline.STEP_LABELS.get(step_name, step_name)
+
+
+def day(value: dt.date | None) -> str:
+    return value.strftime("%a %d %b %Y") if value else "-"
+
+
+def due_text(status: str, due_on: dt.date, as_of: dt.date) -> str:
+    """E.g. "overdue by 4 days", "due today", "due in 3 days"."""
+    delta = (due_on - as_of).days
+    if status == "overdue" or delta < 0:
+        late = max(-delta, 0)
+        return f"overdue by {late} day{'s' if late != 1 else ''}" if late else "overdue"
+    if delta == 0:
+        return "due today"
+    return f"due in {delta} day{'s' if delta != 1 else ''}"
+
+
+def badge(status: str, text: str | None = None) -> str:
+    """A coloured Markdown badge for a step status (text escaped)."""
+    colour = STEP_STATUS_BADGES.get(status, "gray")
+    return f":{colour}-badge[{md(text or status)}]"

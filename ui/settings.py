@@ -1,0 +1,53 @@
+"""Where the dashboard finds its database, logins and cookie key.
+
+`streamlit run app.py -- --db URL --auth FILE` (Streamlit passes what follows
+`--` to the script), else the environment, else the defaults: the same order as
+the command line (CONTRACT.md). The cookie key comes from secrets
+(`[auth] cookie_key`), else ONBOARDING_COOKIE_KEY, else a key file generated on
+first run beside the login file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from lib import settings
+
+DEFAULT_LOGIN_SLEEP_S = 0.7  # streamlit-authenticator's own default
+
+
+def _cli_args() -> argparse.Namespace:
+    # Streamlit sets sys.argv to [script, *args]; under pytest argv is pytest's own.
+    argv = sys.argv[1:] if Path(sys.argv[0]).name == "app.py" else []
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db")
+    parser.add_argument("--auth")
+    args, _ = parser.parse_known_args(argv)
+    return args
+
+
+def database_url() -> str:
+    return settings.database_url(_cli_args().db)
+
+
+def auth_file() -> Path:
+    return settings.auth_file(_cli_args().auth)
+
+
+def secret(section: str, key: str) -> Any:
+    """A value from .streamlit/secrets.toml (or AppTest.secrets), None when absent."""
+    try:
+        return st.secrets[section][key]
+    except (KeyError, FileNotFoundError):
+        return None
+
+
+def login_sleep_time() -> float:
+    """Seconds the login form waits before checking a cookie; 0 in tests."""
+    value = secret("auth", "login_sleep_time")
+    return DEFAULT_LOGIN_SLEEP_S if value is None else float(value)
