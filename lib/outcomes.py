@@ -252,6 +252,41 @@ def period_presets(as_of: dt.date, first_entry: dt.date | None = None) -> dict[s
 
 # ----------------------------------------------------------------- sections
 
+# How each chart counts, shown under it on the page.
+DEFINITIONS: dict[str, str] = {
+    "funnel": (
+        "Customers who entered in the period. Reached = the step is recorded done; on time = "
+        "done on or before the end of its window (an extension moves the final outreach's "
+        "end); late = done after it. Completed = final outreach done."
+    ),
+    "cohorts": (
+        "Each cell: the share of that month's entrants who reached the step, and the share "
+        "who did it on time (reached / on time). Recent months have not had time to finish."
+    ),
+    "speed": (
+        "Days from entering the segment to the day the step was done, over the customers "
+        "who reached it: median and 80th percentile (linear interpolation)."
+    ),
+    "savings": (
+        "Identified: the estimated monthly saving of every recorded finding, by the month it "
+        "was first seen. Realised: findings marked fixed, by the month they were fixed."
+    ),
+    "refunds": "Refunds with status issued (not pending approval or declined), by month recorded.",
+    "retention": (
+        "Customers who entered 90+ days before the as-of date (their first forecast bill). "
+        "Retained = not churned and sent events in the last 30 days (no churn dates are "
+        "stored, so this is 'still a customer today'). Spend change = the projected bill of "
+        "the last 30 days against the first 30 days after entry. Engaged = held the first call; "
+        "completed = also had the final outreach."
+    ),
+    "team": (
+        "Open = not completed and not churned; overdue = open with an overdue next action. "
+        "On-time rate = steps done inside their window / steps that came due (done, or window "
+        "closed undone; skipped steps, an untaken second call and churned customers' missing "
+        "steps excluded)."
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Section:
@@ -280,6 +315,22 @@ class Outcomes:
     retention: Section
     team: Section
     progress: pd.DataFrame = field(repr=False)
+
+    @property
+    def headline(self) -> list[tuple[str, str]]:
+        """The few numbers above the charts, as (label, text)."""
+        numbers: list[tuple[str, str]] = [("Entrants", f"{self.entrants:,}")]
+        final = self.funnel.frame[self.funnel.frame["step"] == "final_outreach"]
+        if len(final):
+            numbers.append(("Completed", _pct(float(final["reached_pct"].iloc[0]))))
+            numbers.append(("Completed on time", _pct(float(final["on_time_pct"].iloc[0]))))
+        retained = self.retention.frame[self.retention.frame["group"] == "all"]
+        if len(retained):
+            numbers.append(("3-month retention", _pct(float(retained["retention_pct"].iloc[0]))))
+        if not self.savings.is_empty:
+            realised = float(self.savings.frame["realised_usd"].sum())
+            numbers.append(("Savings realised", f"{_money(realised)}/mo"))
+        return numbers
 
     @property
     def sections(self) -> list[Section]:

@@ -415,3 +415,18 @@ def test_csv_bytes_round_trip(data: OutcomesData) -> None:
         back = pd.read_csv(io.BytesIO(outcomes.csv_bytes(section.frame)))
         assert list(back.columns) == list(section.frame.columns)
         assert len(back) == len(section.frame)
+
+
+def test_headline(data: OutcomesData) -> None:
+    assert outcomes.compute(data, PERIOD).headline == [
+        ("Entrants", "5"),
+        ("Completed", "40%"),
+        ("Completed on time", "20%"),
+        ("3-month retention", "67%"),
+        ("Savings realised", "$150/mo"),  # 100 + 50.25
+    ]
+
+
+def test_every_section_has_a_definition(data: OutcomesData) -> None:
+    keys = [section.key for section in outcomes.compute(data, PERIOD).sections]
+    assert keys == list(outcomes.DEFINITIONS)
