@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import errors, frame, login
+from ui import errors, frame, login, telemetry
 
 st.set_page_config(
     page_title="Onboarding console",
@@ -102,6 +102,8 @@ def main() -> None:
         return
     page = st.navigation(pages_for(user.role))
     frame.sidebar(user)
+    # Once per visit to a page (not per rerun); a no-op unless PostHog is configured.
+    telemetry.page_viewed(page.url_path or ROLE_PAGES[user.role][0])
     with errors.friendly():
         page.run()
 
