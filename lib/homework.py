@@ -38,7 +38,7 @@ CUSTOM_TASK = "custom"
 
 SEVERITY_POINTS: dict[str, int] = {"high": 10, "medium": 7, "low": 4}
 GOAL_POINTS = 6
-ANY_GOAL_POINTS = 5
+ANY_GOAL_POINTS = 3
 PRODUCT_POINTS = 2
 ALREADY_TRUE_PENALTY = 100
 
@@ -478,7 +478,8 @@ def suggest(
     """Library tasks ranked for one customer.
 
     Points: each open finding the task fixes (by severity), each goal whose
-    words match one of the task's use cases, a KPI goal for goal-generic
+    words match one of the task's use cases (full points when it is the
+    task's first use case, half otherwise), a KPI goal for goal-generic
     tasks, and the customer paying for the task's product. Tasks about a
     product the customer does not use are left out unless they invite trying
     it; tasks already assigned are left out; tasks whose condition already
@@ -503,8 +504,11 @@ def suggest(
                 reasons.append(f"fixes: {f.title}")
         for goal in goal_list:
             text = f"{goal.name} {goal.target or ''}"
-            if library.use_cases_of_goal(text) & set(task.use_cases):
-                score += GOAL_POINTS
+            matched = library.use_cases_of_goal(text) & set(task.use_cases)
+            if matched:
+                # A task made for that use case beats one that merely helps it.
+                primary = task.use_cases[0] in matched
+                score += GOAL_POINTS if primary else GOAL_POINTS // 2
                 reasons.append(f"goal: {goal.name}")
             elif task.any_goal:
                 score += ANY_GOAL_POINTS
@@ -925,12 +929,17 @@ def email_items(views: Sequence[AssignmentView]) -> list[EmailItem]:
 def demo_assignments(
     engine: Engine, as_of: dt.date, user: str = "demo", per_customer: int = 3
 ) -> int:
-    """Homework for demo customers whose homework step is done: the top suggestions,
-    sent on the step's day, then verified against the demo usage. Returns the count.
+    """Homework for demo customers whose homework step is done: their top suggestions
+    (from the report's findings, their goals and products), sent on the step's day,
+    then verified against the demo usage -- so some show done with evidence and
+    some not yet. Returns the number of tasks. Deterministic; once only.
 
-    Deterministic (no randomness: suggestions are ranked). Call after lib.demo.load.
+    Call after lib.demo.load (e.g. in `onboarding demo`).
     """
+    from lib import report
+
     library = load_library()
+    findings = {r.customer_id: list(r.findings) for r in report.build(engine, as_of)}
     with db.write_session(engine, user) as session:
         done_steps = session.execute(
             select(models.Step.customer_id, models.Step.date).where(
@@ -950,8 +959,10 @@ def demo_assignments(
             goals = session.scalars(
                 select(models.Goal).where(models.Goal.customer_id == customer_id)
             ).all()
-            facts = load_facts(session, customer_id)
-            picks = suggest(library, [], products, goals, facts=facts, limit=per_customer)
+            # No "already true" penalty: in the story the customer may have done it since.
+            picks = suggest(
+                library, findings.get(customer_id, []), products, goals, limit=per_customer
+            )
             for position, pick in enumerate(picks):
                 session.add(
                     models.HomeworkAssignment(
