@@ -9,7 +9,7 @@ and meetings follow the timeline (most on time, some late, some missing).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, insert
 
-from lib import db, models, timeline
+from lib import db, models, pricing, timeline
 
 USAGE_DAYS = 120
 OWNERS: tuple[str, ...] = (
@@ -129,6 +129,24 @@ PLANT_RATES = {
     "outdated_sdk": 0.15,
     "low_adoption": 0.12,
 }
+# Account-level plants, drawn from their own random stream (see generate()).
+ACCOUNT_PLANT_RATES = {
+    "no_billing_limit": 0.2,  # no billing limit at all; a quarter of them hit one
+    "plan_fit_annual": 0.03,  # a big, steady spender (others' spend stays below it)
+}
+# Customers the plan-fit plant does not touch spend at most this much a month.
+SPEND_CAP_USD = 1_400.0
+# Usage products a billing limit applies to (add-ons bill through them).
+LIMITED_PRODUCTS = (
+    "product_analytics",
+    "session_replay",
+    "feature_flags",
+    "surveys",
+    "data_warehouse",
+    "error_tracking",
+)
+# Metrics that are not billed volumes (team activity, warnings): never scaled.
+_NOT_VOLUME = ("merge_warnings", "active_users", "insights_viewed")
 
 
 @dataclass
@@ -139,6 +157,9 @@ class DemoData:
     usage: pd.DataFrame
     steps: pd.DataFrame
     meetings: list[dict[str, Any]]
+    # Which misconfigurations were planted where: index customer_id, one bool
+    # column per rule of PLANT_RATES / ACCOUNT_PLANT_RATES (for tests and demos).
+    planted: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def write_csvs(self, folder: Path) -> list[Path]:
         """The same data set as the contract's five CSV files."""
@@ -203,15 +224,12 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
 
     # -------------------------------------------------------- subscriptions
     subscribed = {p: rng.random(n) < rate for p, rate in SUBSCRIPTION_RATES.items()}
-    has_limit = rng.random(n) < 0.55
-    sub_rows = []
-    for i in range(n):
-        for product, on in subscribed.items():
-            if on[i]:
-                limit = None
-                if has_limit[i] and product in ("product_analytics", "session_replay"):
-                    limit = float(round(size[i] * 30 * 0.0002 + 100, -1))
-                sub_rows.append((ids[i], product, limit))
+    # Billing limits are set once usage is known (below); this draw only keeps the
+    # random stream, and so the rest of the data set, as it was.
+    rng.random(n)
+    sub_rows = [
+        (ids[i], product, None) for i in range(n) for product, on in subscribed.items() if on[i]
+    ]
     subscriptions = pd.DataFrame(sub_rows, columns=["customer_id", "product", "billing_limit_usd"])
 
     plant = {rule: rng.random(n) < rate for rule, rate in PLANT_RATES.items()}
@@ -222,6 +240,18 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
     plant["replay_short_recordings"] &= subscribed["session_replay"]
     plant["flag_local_eval_polling"] &= subscribed["feature_flags"]
     plant["flag_requests_per_session"] &= subscribed["feature_flags"]
+    # Account-level plants come from a stream of their own so that adding them
+    # left every other value of the data set unchanged.
+    account_rng = np.random.default_rng([seed, 1])
+    for rule, rate in ACCOUNT_PLANT_RATES.items():
+        plant[rule] = account_rng.random(n) < rate
+    limit_hit = plant["no_billing_limit"] & (account_rng.random(n) < 0.25)
+    big_daily_events = account_rng.uniform(1.2e6, 2.5e6, n)
+    plant["plan_fit_annual"] &= (
+        (status != "churned")
+        & (customer_frame["plan"].to_numpy() != "enterprise")
+        & ~plant["usage_spike"]
+    )
 
     # --------------------------------------------------------------- config
     config_rows = []
@@ -289,6 +319,10 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
     trend = np.linspace(0.85, 1.05, USAGE_DAYS)
     noise = rng.lognormal(0, 0.15, (n, USAGE_DAYS))
     events = size[:, None] * rhythm[None, :] * trend[None, :] * noise
+    # Plan fit: a big, steady account (about 1.2-2.5M events a day).
+    events *= np.where(plant["plan_fit_annual"], np.maximum(big_daily_events / size, 1.0), 1.0)[
+        :, None
+    ]
     # Churned customers fade out over their last weeks.
     churned = status == "churned"
     fade = np.clip(np.linspace(1.6, -0.4, USAGE_DAYS), 0, 1)
@@ -316,7 +350,7 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
     identify_per_session = np.where(
         plant["identify_overcalled"][:, None],
         share(5, 9),
-        np.where(plant["anonymous_person_profiles"][:, None], share(0.0, 0.02), share(0.3, 1.5)),
+        np.where(plant["anonymous_person_profiles"][:, None], share(0.0, 0.02), share(0.2, 0.8)),
     )
     uses_groups = subscribed["group_analytics"] & ~plant["unused_group_analytics"]
     group_share = (
@@ -337,7 +371,7 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
     local_eval = (
         np.where(plant["flag_local_eval_polling"][:, None], instances * 2880.0, 0.0) * flags
     )
-    team_size = rng.integers(2, 20, n)[:, None]
+    team_size = rng.integers(3, 20, n)[:, None]  # 3+: a healthy team has 3 active some day
     low = plant["low_adoption"][:, None]
     active_users = np.where(
         low, rng.integers(0, 3, (n, USAGE_DAYS)), rng.binomial(team_size, 0.5, (n, USAGE_DAYS))
@@ -370,6 +404,11 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
         "active_users": active_users,
         "insights_viewed": insights,
     }
+    _cap_spend(metrics, subscribed, ~plant["plan_fit_annual"], plant["usage_spike"])
+    subscriptions["billing_limit_usd"] = _billing_limits(
+        subscriptions, metrics, subscribed, ids, plant["no_billing_limit"], limit_hit
+    )
+
     frames = []
     customer_index = np.repeat(np.arange(n), USAGE_DAYS)
     day_index = np.tile(np.arange(USAGE_DAYS), n)
@@ -393,7 +432,85 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
     # ---------------------------------------------------------------- steps
     step_rows, meetings = _history(rng, customer_frame, engaged, diligent, as_of)
     steps = pd.DataFrame(step_rows, columns=["customer_id", "step", "status", "date"])
-    return DemoData(customer_frame, subscriptions, config, usage, steps, meetings)
+    planted = pd.DataFrame(plant, index=pd.Index(ids, name="customer_id"))
+    return DemoData(customer_frame, subscriptions, config, usage, steps, meetings, planted)
+
+
+def _monthly(metrics: dict[str, np.ndarray], days: slice, months: float) -> pd.DataFrame:
+    n = len(metrics["events"])
+    return pd.DataFrame(
+        {
+            m: np.broadcast_to(v, (n, USAGE_DAYS))[:, days].sum(axis=1) / months
+            for m, v in metrics.items()
+        }
+    )
+
+
+def _product_bills(
+    metrics: dict[str, np.ndarray], subscribed: dict[str, np.ndarray], spiked: np.ndarray
+) -> pd.DataFrame:
+    """Each customer's usual monthly bill per product: the larger of the 3-month average
+    and the last 30 days (the 3-month average only where a spike is planted)."""
+    frame = pd.DataFrame(subscribed)
+    baseline = pricing.by_product_frame(
+        pricing.bill_frame(_monthly(metrics, slice(0, USAGE_DAYS - 30), 3.0), frame)
+    )
+    recent = pricing.by_product_frame(
+        pricing.bill_frame(_monthly(metrics, slice(USAGE_DAYS - 30, USAGE_DAYS), 1.0), frame)
+    )
+    usual = np.maximum(baseline.to_numpy(), recent.to_numpy())
+    usual = np.where(spiked[:, None], baseline.to_numpy(), usual)
+    return pd.DataFrame(usual, columns=baseline.columns)
+
+
+def _cap_spend(
+    metrics: dict[str, np.ndarray],
+    subscribed: dict[str, np.ndarray],
+    capped: np.ndarray,
+    spiked: np.ndarray,
+) -> None:
+    """Scale the volumes of `capped` customers down until they spend under SPEND_CAP_USD,
+    so that only the planted big spenders fit an annual plan."""
+    for _ in range(6):
+        total = _product_bills(metrics, subscribed, spiked).sum(axis=1).to_numpy()
+        over = capped & (total > SPEND_CAP_USD)
+        if not over.any():
+            return
+        factor = np.where(over, SPEND_CAP_USD / np.maximum(total, 1.0) * 0.95, 1.0)[:, None]
+        for metric in metrics:
+            if metric not in _NOT_VOLUME:
+                metrics[metric] = metrics[metric] * factor
+
+
+def _billing_limits(
+    subscriptions: pd.DataFrame,
+    metrics: dict[str, np.ndarray],
+    subscribed: dict[str, np.ndarray],
+    ids: list[str],
+    no_limit: np.ndarray,
+    limit_hit: np.ndarray,
+) -> list[float | None]:
+    """A generous billing limit (3x the usual bill, at least $50) on each usage product;
+    none where `no_billing_limit` is planted, and a limit below the bill where it is hit."""
+    usual_frame = _product_bills(metrics, subscribed, np.zeros(len(ids), dtype=bool))
+    usual = usual_frame.to_numpy(dtype=float)
+    column = {str(product): j for j, product in enumerate(usual_frame.columns)}
+    position = {cid: i for i, cid in enumerate(ids)}
+    limits: list[float | None] = []
+    for customer_id, product in subscriptions[["customer_id", "product"]].itertuples(
+        index=False, name=None
+    ):
+        i = position[customer_id]
+        amount = float(usual[i, column[product]]) if product in column else 0.0
+        if product not in LIMITED_PRODUCTS:
+            limits.append(None)
+        elif limit_hit[i] and amount > 0:
+            limits.append(float(max(round(amount * 0.8, -1), 10.0)))
+        elif no_limit[i]:
+            limits.append(None)
+        else:
+            limits.append(float(max(round(amount * 3, -1), 50.0)))
+    return limits
 
 
 def _history(

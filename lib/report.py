@@ -2,6 +2,13 @@
 
 Usage is aggregated in SQL (sums over the 30-day window ending on as-of and
 over the 90 days before it); bills are priced for all customers at once.
+
+Findings (lib.audit) run over those aggregates for all customers at once. The
+report lists a customer's *open* findings only, and `est_monthly_saving_usd`
+sums those: a dismissed finding is the team's decision and is left out, and
+a fixed one is left out while the 30-day window still holds data from before
+the fix; if the data still shows it after that it is listed again (reopened).
+Pages that need every state call `lib.audit.for_customer(..., include_closed=True)`.
 """
 
 from __future__ import annotations
@@ -15,11 +22,22 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from lib import db, models, pricing, timeline
+from lib import audit, db, models, pricing, refunds, timeline
 from lib.vocabulary import METRICS
 
 WINDOW_DAYS = 30
 BASELINE_DAYS = 90
+# The per customer x metric sums usage_aggregates computes in SQL.
+AGGREGATES: tuple[str, ...] = (
+    "last_30",
+    "prior_90",
+    "max_day_30",
+    "days_30",
+    "last_7",
+    "prev_7",
+    "last_3",
+    "days_prior_90",
+)
 
 
 @dataclass(frozen=True)
@@ -48,10 +66,16 @@ class UsageAggregates:
     prior_90: pd.DataFrame  # sum over the 90 days before that window
     max_day_30: pd.DataFrame  # the largest single day inside the window
     days_30: pd.DataFrame  # days with a non-zero value inside the window
+    # For the audit and health: recent days (spike over? 7-day trend) and how much
+    # history the baseline really has.
+    last_7: pd.DataFrame = field(default_factory=pd.DataFrame)  # the 7 days ending on as-of
+    prev_7: pd.DataFrame = field(default_factory=pd.DataFrame)  # the 7 days before those
+    last_3: pd.DataFrame = field(default_factory=pd.DataFrame)  # the 3 days ending on as-of
+    days_prior_90: pd.DataFrame = field(default_factory=pd.DataFrame)  # non-zero baseline days
 
     def customer(self, customer_id: str) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
-        for name in ("last_30", "prior_90", "max_day_30", "days_30"):
+        for name in AGGREGATES:
             frame: pd.DataFrame = getattr(self, name)
             if customer_id in frame.index:
                 row = frame.loc[customer_id].to_numpy(dtype=float)
@@ -68,6 +92,9 @@ def usage_aggregates(
     usage = models.table(models.Usage)
     in_window = usage.c.date.between(windows.start, as_of)
     in_baseline = usage.c.date.between(windows.baseline_start, windows.baseline_end)
+    in_last_7 = usage.c.date >= as_of - dt.timedelta(days=6)
+    in_prev_7 = usage.c.date.between(as_of - dt.timedelta(days=13), as_of - dt.timedelta(days=7))
+    in_last_3 = usage.c.date >= as_of - dt.timedelta(days=2)
     stmt = (
         select(
             usage.c.customer_id,
@@ -76,16 +103,17 @@ def usage_aggregates(
             func.sum(case((in_baseline, usage.c.value), else_=0)).label("prior_90"),
             func.max(case((in_window, usage.c.value), else_=0)).label("max_day_30"),
             func.sum(case((in_window & (usage.c.value > 0), 1), else_=0)).label("days_30"),
+            func.sum(case((in_last_7, usage.c.value), else_=0)).label("last_7"),
+            func.sum(case((in_prev_7, usage.c.value), else_=0)).label("prev_7"),
+            func.sum(case((in_last_3, usage.c.value), else_=0)).label("last_3"),
+            func.sum(case((in_baseline & (usage.c.value > 0), 1), else_=0)).label("days_prior_90"),
         )
         .where(usage.c.date.between(windows.baseline_start, as_of))
         .group_by(usage.c.customer_id, usage.c.metric)
     )
     if customer_ids is not None:
         stmt = stmt.where(usage.c.customer_id.in_(customer_ids))
-    rows = pd.DataFrame(
-        session.execute(stmt).all(),
-        columns=["customer_id", "metric", "last_30", "prior_90", "max_day_30", "days_30"],
-    )
+    rows = pd.DataFrame(session.execute(stmt).all(), columns=["customer_id", "metric", *AGGREGATES])
 
     def wide(column: str) -> pd.DataFrame:
         if rows.empty:
@@ -93,12 +121,7 @@ def usage_aggregates(
         frame = rows.pivot(index="customer_id", columns="metric", values=column)
         return frame.reindex(columns=list(METRICS)).fillna(0).astype(float)
 
-    return UsageAggregates(
-        last_30=wide("last_30"),
-        prior_90=wide("prior_90"),
-        max_day_30=wide("max_day_30"),
-        days_30=wide("days_30"),
-    )
+    return UsageAggregates(**{name: wide(name) for name in AGGREGATES})
 
 
 @dataclass
@@ -110,6 +133,9 @@ class CustomerData:
     subscriptions: dict[str, dict[str, float | None]]  # product -> billing limit
     config: dict[str, dict[str, str]]
     usage: UsageAggregates
+    # The team's decisions on findings, and refunds already given (repeats count).
+    finding_states: dict[str, dict[str, models.FindingState]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, int]] = field(default_factory=dict)  # scenario -> count
 
     def subscribed_frame(self) -> pd.DataFrame:
         index = [c.customer_id for c in self.customers]
@@ -169,12 +195,18 @@ def load_customer_data(
     ):
         config[cid][key] = value
 
+    finding_states: dict[str, dict[str, models.FindingState]] = defaultdict(dict)
+    for state in session.scalars(scoped(select(models.FindingState), models.FindingState)):
+        finding_states[state.customer_id][state.rule] = state
+
     return CustomerData(
         customers=customers,
         steps=dict(steps),
         subscriptions=dict(subscriptions),
         config=dict(config),
         usage=usage_aggregates(session, as_of, ids),
+        finding_states=dict(finding_states),
+        refunds=refunds.prior_counts(session, ids),
     )
 
 
@@ -184,7 +216,7 @@ class CustomerReport:
     timeline: timeline.Timeline
     projected_monthly_bill_usd: float
     bill_lines: dict[str, float] = field(default_factory=dict)
-    findings: list[Any] = field(default_factory=list)
+    findings: list[audit.Finding] = field(default_factory=list)  # open ones only
 
     @property
     def customer_id(self) -> str:
@@ -228,12 +260,14 @@ def build_from_data(data: CustomerData, as_of: dt.date) -> list[CustomerReport]:
     line_names = [c for c in bills.columns if c != "total"]
     totals = bills["total"].to_numpy(dtype=float).tolist()
     lines = bills[line_names].to_numpy(dtype=float).tolist()
+    findings = audit.for_report(data, as_of)
     return [
         CustomerReport(
             customer=customer,
             timeline=timeline_of(customer, data, as_of),
             projected_monthly_bill_usd=total,
             bill_lines={n: v for n, v in zip(line_names, amounts, strict=True) if v > 0},
+            findings=findings.get(customer.customer_id, []),
         )
         for customer, total, amounts in zip(data.customers, totals, lines, strict=True)
     ]

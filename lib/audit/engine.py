@@ -1,0 +1,239 @@
+"""Run the rules over many customers at once and price every fix.
+
+Each rule answers for all customers with vectorised pandas; the engine then
+prices the fix for the customers where it fired, in one `bill_frame` call per
+rule: saving = bill(now) - bill(after the fix), through the tiered price
+function, never the excess priced alone. Only the findings themselves are
+built one by one (a handful per customer).
+
+Finding states (lib.findings) are applied here too, without writing:
+- no decision or `open`: open;
+- `dismissed`: kept as dismissed (the report leaves it out, see lib.report);
+- `fixed`: stays fixed while the 30-day window still holds data from before the
+  fix (`reopen_after_days`, default 30); if the data still shows it after that,
+  it is open again with a note (lib.findings.sync writes that reopening down).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+from lib import pricing, refunds
+from lib.audit import account, events, products
+from lib.audit.base import SEVERITIES, AuditData, Finding, Rule, Thresholds, thresholds
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from lib.report import CustomerData
+
+RULES: tuple[Rule, ...] = events.RULES + products.RULES + account.RULES
+RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
+RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+MONEY_RULES: frozenset[str] = frozenset(rule.id for rule in RULES if rule.money)
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+class StateLike(Protocol):
+    state: str
+    fixed_on: dt.date | None
+    reason: str | None
+    note: str | None
+
+
+def run(
+    data: AuditData,
+    settings: Thresholds | None = None,
+    rules: Iterable[Rule] = RULES,
+) -> dict[str, list[Finding]]:
+    """Every rule over every customer of `data`: customer_id -> findings, largest saving first."""
+    settings = settings or thresholds()
+    found: dict[str, list[Finding]] = {str(c): [] for c in data.index}
+    now = data.bill_now
+    now_by_product = data.bill_now_by_product
+    billing_month = data.as_of.replace(day=1)
+    for rule in rules:
+        t = settings.rule(rule.id)
+        if not t.enabled:
+            continue
+        detection = rule.detect(data, t)
+        fires = detection.fires.reindex(data.index).fillna(False).astype(bool)
+        if not fires.any():
+            continue
+        ids = data.index[fires.to_numpy()]
+        after_by_product: pd.DataFrame | None = None
+        if detection.saving is not None:
+            saving = detection.saving.reindex(ids).fillna(0.0)
+        elif rule.money:
+            volumes = data.volumes_after(detection.changes).loc[ids]
+            subscribed = data.subscribed.loc[ids].copy()
+            for product in detection.drop_products:
+                subscribed[product] = False
+            after = pricing.bill_frame(volumes, subscribed, data.prices)
+            after_by_product = pricing.by_product_frame(after, data.prices).reindex(
+                columns=now_by_product.columns, fill_value=0.0
+            ) * (1.0 - detection.discount)
+            saving = (now.loc[ids, "total"] - after["total"] * (1.0 - detection.discount)).clip(
+                lower=0.0
+            )
+        else:
+            saving = pd.Series(0.0, index=ids)
+        severity = _severity(
+            rule, t.severity, t.severity_by_saving, detection.severity, saving, settings
+        )
+
+        refund_per_product: pd.DataFrame | None = None
+        if t.refund == "spike" and detection.refund_per_product is not None:
+            refund_per_product = detection.refund_per_product.reindex(ids).fillna(0.0)
+        elif t.refund == "wrong_setup" and after_by_product is not None:
+            refund_per_product = (now_by_product.loc[ids] - after_by_product).clip(lower=0.0)
+
+        facts: dict[Any, dict[str, Any]] = {
+            customer_id: {str(k): v for k, v in row.items()}
+            for customer_id, row in detection.facts.reindex(ids).to_dict("index").items()
+        }
+        changes = {m: delta.reindex(ids).fillna(0.0) for m, delta in detection.changes.items()}
+        conditions = {
+            reason: met.reindex(ids).fillna(False).astype(bool)
+            for reason, met in detection.refund_conditions.items()
+        }
+        for customer_id in ids:
+            fact = facts[customer_id]
+            finding = Finding(
+                rule=rule.id,
+                title=rule.title,
+                severity=str(severity[customer_id]),
+                evidence=rule.evidence(fact),
+                fix=rule.fix,
+                effort=rule.effort,
+                docs_url=rule.docs_url,
+                est_monthly_saving_usd=float(saving[customer_id]),
+                customer_id=str(customer_id),
+                facts={k: _plain(v) for k, v in fact.items()},
+                volume_changes={
+                    m: float(delta[customer_id])
+                    for m, delta in changes.items()
+                    if delta[customer_id] != 0
+                },
+                products_removed=detection.drop_products,
+                discount=detection.discount,
+            )
+            if refund_per_product is not None:
+                scenario = (
+                    str(detection.refund_scenario[customer_id])
+                    if detection.refund_scenario is not None
+                    else "wrong_setup"
+                )
+                assessment = refunds.assess(
+                    scenario,
+                    {p: float(v) for p, v in refund_per_product.loc[customer_id].items() if v > 0},
+                    data.prior_refunds.get(str(customer_id), {}),
+                    conditions={r: bool(met[customer_id]) for r, met in conditions.items()},
+                    rule=rule.id,
+                    billing_month=billing_month,
+                )
+                finding.refund = assessment
+                finding.refund_eligible = assessment.eligible
+                finding.est_refund_usd = assessment.amount_usd
+            found[str(customer_id)].append(finding)
+    order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
+    for findings in found.values():
+        findings.sort(
+            key=lambda f: (
+                -round(f.est_monthly_saving_usd, 2),
+                _SEVERITY_RANK.get(f.severity, 9),
+                order.get(f.rule, 99),
+            )
+        )
+    return found
+
+
+def _severity(
+    rule: Rule,
+    base: str,
+    by_saving: bool,
+    override: pd.Series | None,
+    saving: pd.Series,
+    settings: Thresholds,
+) -> pd.Series:
+    severity = pd.Series(base, index=saving.index, dtype=object)
+    if override is not None:
+        severity = override.reindex(saving.index).fillna(base).astype(object)
+    if rule.money and by_saving:
+        severity = severity.mask(saving >= settings.high_saving_usd, "high")
+        severity = severity.mask(saving < settings.low_saving_usd, "low")
+    return severity
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python (facts end up in JSON and templates)."""
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+# ------------------------------------------------------------------- states
+
+
+def apply_states(
+    found: Mapping[str, list[Finding]],
+    states: Mapping[str, Mapping[str, StateLike]],
+    as_of: dt.date,
+    settings: Thresholds | None = None,
+) -> dict[str, list[Finding]]:
+    """Set each finding's `state` and `note` from the team's decisions (no writes)."""
+    settings = settings or thresholds()
+    grace = dt.timedelta(days=settings.reopen_after_days)
+    for customer_id, findings in found.items():
+        decided = states.get(customer_id, {})
+        for finding in findings:
+            state = decided.get(finding.rule)
+            if state is None or state.state == "open":
+                finding.state = "open"
+                finding.note = state.note if state is not None else None
+            elif state.state == "dismissed":
+                finding.state = "dismissed"
+                finding.note = f"Dismissed: {state.reason}" if state.reason else "Dismissed"
+            elif state.state == "fixed":
+                fixed_on = state.fixed_on or as_of
+                if as_of >= fixed_on + grace:
+                    finding.state = "open"
+                    finding.note = (
+                        f"Reopened: marked fixed on {fixed_on.isoformat()}, but the data "
+                        f"still shows it on {as_of.isoformat()}"
+                    )
+                else:
+                    finding.state = "fixed"
+                    finding.note = (
+                        f"Marked fixed on {fixed_on.isoformat()}; the 30-day window still "
+                        f"holds data from before the fix until "
+                        f"{(fixed_on + grace).isoformat()}"
+                    )
+    return dict(found)
+
+
+def for_report(data: CustomerData, as_of: dt.date) -> dict[str, list[Finding]]:
+    """The open findings of every customer in `data` (states applied)."""
+    found = run(AuditData.from_customer_data(data, as_of))
+    applied = apply_states(found, data.finding_states, as_of)
+    return {cid: [f for f in findings if f.state == "open"] for cid, findings in applied.items()}
+
+
+def for_customer(
+    engine: Engine, customer_id: str, as_of: dt.date, include_closed: bool = False
+) -> list[Finding]:
+    """One customer's findings, states applied; fixed and dismissed ones only if asked."""
+    from lib import db, report
+
+    with db.read_session(engine) as session:
+        data = report.load_customer_data(session, as_of, customer_id)
+    if not data.customers:
+        return []
+    found = run(AuditData.from_customer_data(data, as_of))
+    applied = apply_states(found, data.finding_states, as_of)
+    findings = applied.get(customer_id, [])
+    return findings if include_closed else [f for f in findings if f.state == "open"]
