@@ -305,7 +305,8 @@ def draw(section: Section, filters: Filters) -> None:
         st.info(section.empty_message or "Nothing to show.", icon=":material/info:")
         return
     st.altair_chart(
-        build(section),
+        # usermeta names the section in the spec (tests find each chart by it).
+        build(section).properties(usermeta={"outcomes_section": section.key}),
         key=f"outcomes_chart_{section.key}",
         alt=section.title,
         width="stretch" if section.key not in ("retention", "team") else "content",
