@@ -862,3 +862,64 @@ def test_cli_sync_posthog(
     assert cli.main(["--db", db_url, "sync", "posthog"]) == 2
     assert "POSTHOG_PROJECT_ID" in capsys.readouterr().err
     engine.dispose()
+
+
+# ------------------------------------------------------------------ Data page
+
+
+def test_data_page_syncs_from_posthog(
+    login_app: Any,
+    demo_db_url: str,
+    posthog: FakePostHog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lib import db
+
+    engine = db.make_engine(demo_db_url)
+    with engine.connect() as c:
+        ids = tuple(
+            c.scalars(select(models.Customer.customer_id).order_by(models.Customer.customer_id))
+        )
+    engine.dispose()
+    yesterday = posthog_sync.yesterday()
+    fill(posthog, ids[:2], yesterday, yesterday)
+
+    # Not configured: the page says which settings are missing, and offers no button.
+    at = login_app("admin", page="app_pages/data.py")
+    assert any("POSTHOG_PERSONAL_API_KEY" in str(i.value) for i in at.info)
+    assert not [b for b in at.button if b.key == "posthog_sync_button"]
+
+    monkeypatch.setenv("POSTHOG_PERSONAL_API_KEY", KEY)
+    monkeypatch.setenv("POSTHOG_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("POSTHOG_HOST", posthog.url)
+    at = login_app("admin", page="app_pages/data.py")
+    assert any("phx_…CRET" in str(c.value) for c in at.caption)
+    at.toggle(key="posthog_sync_dry_run").set_value(True)
+    at.button(key="posthog_sync_button").click()
+    at.run()
+    assert not at.exception
+    assert "Dry run: nothing was written." in at.code[-1].value
+    assert KEY not in at.code[-1].value
+
+    at.toggle(key="posthog_sync_dry_run").set_value(False)
+    at.button(key="posthog_sync_button").click()
+    at.run()
+    assert not at.exception
+    assert "usage: 16 added" in at.code[-1].value  # 2 customers x 8 metrics x 1 day
+    assert any("Synced: 16 rows" in str(s.value) for s in at.success)
+
+    # An expired key: the error names it, masked, and the page keeps working.
+    posthog.api_key = "phx_rotated_key_0000000000"
+    at.date_input(key="posthog_sync_since").set_value(yesterday)
+    at.button(key="posthog_sync_button").click()
+    at.run()
+    assert not at.exception
+    assert "HTTP 401" in at.code[-1].value and KEY not in at.code[-1].value
+    assert any("nothing was written" in str(e.value) for e in at.error)
+
+
+@pytest.mark.parametrize("username", ["dana", "lead"])  # team, leadership: no Data page at all
+def test_data_page_sync_is_for_admins_only(login_app: Any, username: str) -> None:
+    at = login_app(username)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/data.py")
