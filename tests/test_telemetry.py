@@ -94,3 +94,48 @@ def test_settings(
     secrets: dict[str, Any], environ: dict[str, str], expected: telemetry.Settings | None
 ) -> None:
     assert telemetry.settings(secrets, environ) == expected
+
+
+def _track_calls() -> list[tuple[str, int, str, set[str]]]:
+    """Every telemetry call in app.py and app_pages/: (file, line, event, property keys).
+
+    Both `track("event", key=...)` and `on_click=telemetry.track, args=("event",),
+    kwargs={"key": ...}` are found.
+    """
+    import ast
+
+    from lib.settings import PROJECT_ROOT
+
+    def is_track(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Name) and node.id == "track") or (
+            isinstance(node, ast.Attribute) and node.attr == "track"
+        )
+
+    found = []
+    files = [PROJECT_ROOT / "app.py", *sorted((PROJECT_ROOT / "app_pages").glob("*.py"))]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            if is_track(node.func):
+                event = node.args[0]
+                assert isinstance(event, ast.Constant), f"{path.name}:{node.lineno}"
+                keys = {k.arg for k in node.keywords if k.arg}
+                found.append((path.name, node.lineno, str(event.value), keys))
+            keywords = {k.arg: k.value for k in node.keywords}
+            if "on_click" in keywords and is_track(keywords["on_click"]):
+                args, kwargs = keywords.get("args"), keywords.get("kwargs")
+                assert isinstance(args, ast.Tuple) and isinstance(args.elts[0], ast.Constant)
+                keys = set()
+                if isinstance(kwargs, ast.Dict):
+                    keys = {str(k.value) for k in kwargs.keys if isinstance(k, ast.Constant)}
+                found.append((path.name, node.lineno, str(args.elts[0].value), keys))
+    return found
+
+
+def test_every_track_call_in_the_app_is_allow_listed() -> None:
+    calls = _track_calls()
+    assert any(event == "outcomes_downloaded" for _, _, event, _ in calls)
+    for file, line, event, keys in calls:
+        assert event in telemetry.EVENTS, f"{file}:{line}: unknown event {event!r}"
+        assert keys <= telemetry.EVENTS[event], f"{file}:{line}: {keys - telemetry.EVENTS[event]}"
