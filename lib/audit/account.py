@@ -154,7 +154,8 @@ IDENTITY_MERGE_ERRORS = Rule(
 def detect_outdated_sdk(data: AuditData, t: RuleSettings) -> Detection:
     age = data.config_number("sdk_version_age_days")
     fires = age > t.number("max_version_age_days")
-    facts = pd.DataFrame({"age": age, "sdk": data.config_text("sdk").fillna("your main SDK")})
+    sdk = data.config_text("sdk")
+    facts = pd.DataFrame({"age": age, "sdk": sdk.where(sdk.notna(), "your main SDK")})
     return Detection(fires=fires, facts=facts)
 
 
