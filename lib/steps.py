@@ -31,6 +31,28 @@ class Recorded:
     note: str | None
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A recorded step as the step log shows it."""
+
+    step: str
+    status: str
+    date: dt.date
+    note: str | None
+    recorded_by: str | None
+    recorded_at: dt.datetime
+
+
+def recorded(engine: Engine, customer_id: str) -> dict[str, Entry]:
+    """What is recorded for each step of a customer (steps absent: nothing recorded)."""
+    with db.read_session(engine) as session:
+        rows = session.scalars(select(models.Step).where(models.Step.customer_id == customer_id))
+        return {
+            r.step: Entry(r.step, r.status, r.date, r.note, r.recorded_by, r.recorded_at)
+            for r in rows
+        }
+
+
 def _customer(session: Session, customer_id: str) -> models.Customer:
     customer = session.get(models.Customer, customer_id)
     if customer is None:

@@ -221,3 +221,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("ONBOARDING_REQUIRE_REAL_PARTS") == "1" and exitstatus == 0:
         if any(_skipped.get(part) for part in ("postgresql", "browser")):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ------------------------------------------------ AppTest support (dashboard pages)
+# Fixtures for page tests live in tests/apptest_support.py; importing them here
+# makes them available to every test (clear_streamlit_caches is autouse).
+from tests.apptest_support import (  # noqa: E402, F401
+    _auth_template,
+    _demo_sqlite_template,
+    app_env,
+    auth_path,
+    clear_streamlit_caches,
+    demo_db_url,
+    demo_db_url_any,
+    empty_db_url,
+    login_app,
+)

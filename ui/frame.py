@@ -24,7 +24,7 @@ def sidebar(user: auth.User) -> None:
         )
         st.button(
             "Log out",
-            key="logout",
+            key="sidebar_logout",  # not "logout": the authenticator owns that state key
             icon=":material/logout:",
             on_click=login.request_logout,
             width="stretch",

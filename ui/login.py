@@ -25,6 +25,7 @@ from lib.login_guard import Decision, LoginGuard
 from ui import settings
 
 LOGOUT_REQUESTED = "logout_requested"
+LOCK_NOTICE = "login_lock_notice"  # the last lockout message, shown until the next attempt
 SIGN_IN_FIELDS = {
     "Form name": "Sign in",
     "Username": "Username",
@@ -52,7 +53,8 @@ def cookie_key() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _users(path: str, _mtime_ns: int) -> dict[str, auth.User]:
+def _users(path: str, mtime_ns: int) -> dict[str, auth.User]:
+    # mtime_ns is only part of the cache key: a changed file is read again at once.
     return {u.username: u for u in auth.users(Path(path))}
 
 
@@ -86,17 +88,20 @@ def _limit_password_checks(authenticator: stauth.Authenticate) -> None:
     def guarded(username: str | None, password: str | None, *args: Any, **kwargs: Any) -> Any:
         if not username:  # a cookie sign-in: no password to guess
             return check(username, password, *args, **kwargs)
+        st.session_state.pop(LOCK_NOTICE, None)
         now = dt.datetime.now(dt.UTC)
         decision = guard().check(username, now)
         if not decision.allowed:
-            raise LoginError(locked_message(decision))
+            st.session_state[LOCK_NOTICE] = locked_message(decision)
+            raise LoginError(st.session_state[LOCK_NOTICE])
         signed_in = check(username, password, *args, **kwargs)
         if signed_in:
             guard().record_success(username)
         else:
             after = guard().record_failure(username, now)
             if not after.allowed:
-                raise LoginError(locked_message(after))
+                st.session_state[LOCK_NOTICE] = locked_message(after)
+                raise LoginError(st.session_state[LOCK_NOTICE])
         return signed_in
 
     model.login = guarded
@@ -147,11 +152,12 @@ def _sign_in_form(authenticator: stauth.Authenticate) -> None:
         st.caption("The 8-week onboarding program: worklist, audits, meetings and outcomes.")
         try:
             authenticator.login(location="main", fields=SIGN_IN_FIELDS, key="Login")
-        except LoginError as error:
-            st.error(str(error), icon=":material/lock_clock:")
-            return
+        except LoginError:
+            pass  # the guard's lockout: its message is in LOCK_NOTICE
         status = st.session_state.get("authentication_status")
-        if status is False:
+        if st.session_state.get(LOCK_NOTICE):
+            st.error(st.session_state[LOCK_NOTICE], icon=":material/lock_clock:")
+        elif status is False:
             st.error("Wrong username or password.", icon=":material/error:")
         elif status is None and not users():
             st.info(

@@ -1,0 +1,179 @@
+"""Data (admin): import the contract's CSV files; every problem is shown by file, row and column."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import func, select
+
+from lib import db, importer, models, posthog_sync
+from lib.importer import ImportRejected, Source
+from ui import access, data
+
+RESULT = "data_import_result"
+UPLOADS = "data_uploads"
+
+st.title(":material/upload_file: Data", anchor=False)
+engine = data.engine()
+
+with db.read_session(engine) as session:
+    customers = session.scalar(select(func.count()).select_from(models.Customer)) or 0
+st.caption(f"Database: `{engine.url.render_as_string(hide_password=True)}` · {customers} customers")
+
+st.markdown(
+    "Upload any of `customers.csv`, `subscriptions.csv`, `config.csv`, `usage.csv`, "
+    "`steps.csv` (UTF-8, header row). The import is all-or-nothing: any problem in any "
+    "file and nothing is written. Re-importing the same files changes nothing."
+)
+files = st.file_uploader(
+    "CSV files", type=["csv"], accept_multiple_files=True, key=UPLOADS, help="Up to 200 MB each"
+)
+if st.button(
+    "Import",
+    type="primary",
+    icon=":material/database_upload:",
+    disabled=not files,
+    key="data_import",
+):
+    sources = [Source(f.name, f.getvalue()) for f in files or []]
+    with access.writing("import data", access.ADMINS) as username:
+        try:
+            with st.spinner("Checking and importing..."):
+                result = importer.import_sources(engine, sources, user=username)
+            st.session_state[RESULT] = ("ok", result)
+        except ImportRejected as rejected:
+            st.session_state[RESULT] = ("rejected", rejected)
+
+outcome = st.session_state.get(RESULT)
+if outcome is not None:
+    kind, detail = outcome
+    if kind == "ok":
+        result: importer.ImportResult = detail
+        if result.changed:
+            st.success(
+                f"Imported: {result.changed:,} rows added or updated.", icon=":material/done_all:"
+            )
+        else:
+            st.info("Nothing changed: the database already had these rows.", icon=":material/info:")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "File": ", ".join(r.files),
+                        "Added": r.added,
+                        "Updated": r.updated,
+                        "Unchanged": r.unchanged,
+                    }
+                    for r in result.kinds.values()
+                ]
+            ),
+            hide_index=True,
+        )
+        for warning in result.warnings:
+            st.warning(warning, icon=":material/warning:")
+    else:
+        rejected: ImportRejected = detail
+        st.error(
+            f"Import refused, nothing was written: {rejected.total} problem(s). "
+            "Fix them in the files and upload again.",
+            icon=":material/block:",
+        )
+        problems = pd.DataFrame(
+            [
+                {
+                    "File": p.file,
+                    "Row": p.row,
+                    "Column": p.column or "",
+                    "Value": p.value if p.value is not None else "",
+                    "Expected": p.expected,
+                }
+                for p in rejected.problems
+            ]
+        )
+        st.dataframe(
+            problems,
+            hide_index=True,
+            width="stretch",
+            column_config={"Row": st.column_config.NumberColumn(format="%d")},
+        )
+        st.download_button(
+            "Download the problems (CSV)",
+            problems.to_csv(index=False).encode("utf-8"),
+            file_name="import-problems.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key="data_problems_download",
+        )
+
+# ------------------------------------------------------------ PostHog sync
+SYNC_RESULT = "posthog_sync_result"
+st.divider()
+st.subheader(":material/sync: Sync from PostHog", anchor=False)
+try:
+    connection: posthog_sync.Connection | None = posthog_sync.Connection.from_env()
+except posthog_sync.ConfigError as error:
+    connection = None
+    st.info(
+        f"{error}. Put them in the server's environment or at the top of "
+        "`.streamlit/secrets.toml`.",
+        icon=":material/key:",
+    )
+if connection is not None:
+    synced = posthog_sync.last_synced(engine, connection)
+    st.caption(
+        f"{connection.describe()} · "
+        + (f"usage synced through {min(synced.values())}" if synced else "never synced")
+        + ". Queries: `data/posthog_queries/*.sql`."
+    )
+    since = st.date_input(
+        "Re-fetch from (optional)",
+        value=None,
+        key="posthog_sync_since",
+        help="Empty: each customer from the day after its last sync (new customers: 120 days).",
+    )
+    dry_run = st.toggle(
+        "Dry run: show what would change, write nothing", key="posthog_sync_dry_run"
+    )
+    if st.button("Sync from PostHog", icon=":material/sync:", key="posthog_sync_button"):
+        with access.writing("sync from PostHog", access.ADMINS) as username:
+            bar = st.progress(0.0, text="Starting...")
+
+            def show(progress: posthog_sync.Progress) -> None:
+                bar.progress(min(progress.fraction, 1.0), text=progress.message)
+
+            try:
+                outcome_ = posthog_sync.sync(
+                    engine, user=username, since=since, dry_run=dry_run, progress=show
+                )
+                st.session_state[SYNC_RESULT] = ("ok", outcome_)
+            except (posthog_sync.SyncError, ImportRejected) as error:
+                st.session_state[SYNC_RESULT] = ("failed", error)
+            bar.empty()
+
+sync_outcome = st.session_state.get(SYNC_RESULT)
+if sync_outcome is not None:
+    status, detail_ = sync_outcome
+    if status == "ok":
+        synced_result: posthog_sync.SyncResult = detail_
+        if synced_result.dry_run:
+            st.info("Dry run: nothing was written.", icon=":material/visibility:")
+        elif synced_result.changed:
+            st.success(
+                f"Synced: {synced_result.changed:,} rows added or updated.",
+                icon=":material/done_all:",
+            )
+        else:
+            st.info("Synced: nothing changed.", icon=":material/info:")
+        st.code(synced_result.summary(), language=None)
+    else:
+        st.error("The sync stopped; nothing was written.", icon=":material/block:")
+        failure = detail_.summary() if isinstance(detail_, ImportRejected) else str(detail_)
+        st.code(failure, language=None)
+
+if customers == 0:
+    st.divider()
+    st.subheader("No data yet?", anchor=False)
+    st.markdown(
+        "Load the demo data set from the command line: `onboarding demo` "
+        "(deterministic: 300 customers over every program week and status)."
+    )

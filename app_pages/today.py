@@ -1,0 +1,197 @@
+"""Today: the signed-in owner's worklist, most urgent first, with one-click "done"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from lib import steps, worklist
+from ui import access, data, labels, login
+
+EVERYONE = "*"  # never a username (lib.auth allows a-z, 0-9, '.', '_' and '-')
+PAGE_SIZE = 25
+LAST_DONE = "today_last_done"
+SHOWN = "today_shown"
+
+user = login.current_user()
+assert user is not None  # pages exist only after sign-in
+as_of = data.as_of()
+reports = data.reports(as_of)
+
+st.title(":material/today: Today", anchor=False)
+
+if not reports:
+    st.info(
+        "No customers yet: import CSVs on the Data page or run `onboarding demo`.",
+        icon=":material/inbox:",
+    )
+    st.stop()
+
+# ------------------------------------------------------------------ whose list
+may_see_everyone = access.can(*access.EVERYONE_VIEWERS)
+owner_names = worklist.owners(reports)
+options = ([EVERYONE] if may_see_everyone else []) + sorted(set(owner_names) | {user.username})
+default = EVERYONE if may_see_everyone and user.username not in owner_names else user.username
+
+
+def owner_label(owner: str) -> str:
+    if owner == EVERYONE:
+        return "Everyone"
+    return f"{owner} (you)" if owner == user.username else owner
+
+
+top = st.columns([2, 2, 4], vertical_alignment="bottom")
+chosen = top[0].selectbox(
+    "Worklist of",
+    options,
+    index=options.index(default),
+    format_func=owner_label,
+    key="today_owner",
+    help="Switch to a colleague's list to cover for them.",
+)
+done_on = top[1].date_input(
+    "Record as done on",
+    value=as_of,
+    format="YYYY-MM-DD",
+    key="today_done_on",
+    help="The date the one-click buttons record.",
+)
+owner = None if chosen == EVERYONE else chosen
+work = worklist.build(reports, as_of, owner)
+can_write = access.can(*access.TEAM_WRITERS)
+
+# ------------------------------------------------------------------ metrics
+cells = st.columns(5)
+cells[0].metric("Overdue", work.overdue, border=True, help="Next actions past their window")
+cells[1].metric(
+    "Due this week",
+    work.due_this_week,
+    border=True,
+    help=f"Due by {labels.day(as_of + worklist.WEEK)}",
+)
+cells[2].metric(
+    "New this week",
+    len(work.new_entrants),
+    border=True,
+    help="Entered the program in the last 7 days",
+)
+cells[3].metric("Calls today", work.calls_today, border=True)
+cells[4].metric(
+    "Calls this week", work.calls_this_week, border=True, help="Today and the next 6 days"
+)
+
+# ------------------------------------------------------------------ undo
+last = st.session_state.get(LAST_DONE)
+if last:
+    note, undo = st.columns([6, 1], vertical_alignment="center")
+    note.success(
+        f"{labels.md(last['label'])} recorded for {labels.md(last['name'])} "
+        f"on {labels.day(last['on'])}.",
+        icon=":material/check_circle:",
+    )
+    if undo.button("Undo", key="today_undo", icon=":material/undo:", width="stretch"):
+        with access.writing("undo a recorded step") as username:
+            steps.restore(
+                data.engine(), username, last["customer_id"], last["step"], last["previous"]
+            )
+        del st.session_state[LAST_DONE]
+        st.rerun()
+
+# ------------------------------------------------------------------ the list
+if work.customers == 0:
+    who = "You own" if owner == user.username else f"{owner_label(chosen)} owns"
+    st.info(
+        f"{who} no customers. Switch the list above to cover a colleague, or ask an admin to "
+        "set `owner` in customers.csv (Data page).",
+        icon=":material/person_off:",
+    )
+elif not work.items:
+    st.success(
+        "Nothing due: every customer's next step is done, booked or not open yet. "
+        "Look at the Customers page to prepare upcoming calls.",
+        icon=":material/task_alt:",
+    )
+else:
+    st.subheader(f"{len(work.items)} to do", anchor=False)
+    shown = st.session_state.get(SHOWN, PAGE_SIZE)
+    widths = [3, 1, 3, 1.6, 1.4, 1.4, 2.2]
+    header = st.columns(widths)
+    for cell, text in zip(
+        header,
+        ["Customer", "Week", "Next action", "Due", "Projected bill", "Savings found", ""],
+        strict=True,
+    ):
+        cell.caption(text)
+    clicked: worklist.WorkItem | None = None
+    for item in work.items[:shown]:
+        with st.container(border=True):
+            row = st.columns(widths, vertical_alignment="center")
+            row[0].page_link(
+                "app_pages/customer.py",
+                label=labels.md(item.name),
+                icon=":material/open_in_new:",
+                query_params={"id": item.customer_id},
+            )
+            if owner is None:
+                row[0].caption(f"owner: {labels.md(item.owner or 'nobody')}")
+            row[1].markdown(f"Week {item.program_week}")
+            row[2].markdown(
+                f"{labels.badge(item.status, labels.due_text(item.status, item.due_on, as_of))} "
+                f"{labels.md(item.step_label)}"
+            )
+            row[3].markdown(labels.day(item.due_on))
+            row[4].markdown(labels.money(item.projected_monthly_bill_usd))
+            row[5].markdown(labels.money(item.est_monthly_saving_usd))
+            if item.done_action and can_write:
+                if row[6].button(
+                    item.done_action,
+                    key=f"today_done_{item.customer_id}_{item.step}",
+                    icon=":material/check:",
+                    width="stretch",
+                ):
+                    clicked = item
+            elif item.done_action is None:
+                row[6].caption("Book or log the call on the customer's page")
+    if len(work.items) > shown:
+        if st.button(f"Show {min(PAGE_SIZE, len(work.items) - shown)} more", key="today_more"):
+            st.session_state[SHOWN] = shown + PAGE_SIZE
+            st.rerun()
+
+    if clicked is not None:
+        on: dt.date = done_on
+        with access.writing(f"record {clicked.step_label.lower()} as done") as username:
+            previous = steps.record(
+                data.engine(), username, clicked.customer_id, clicked.step, "done", on
+            )
+        st.session_state[LAST_DONE] = {
+            "customer_id": clicked.customer_id,
+            "name": clicked.name,
+            "step": clicked.step,
+            "label": clicked.done_action,
+            "on": on,
+            "previous": previous,
+        }
+        st.rerun()
+
+# ------------------------------------------------------------------ calls and newcomers
+left, right = st.columns(2)
+with left.expander(f"Calls this week ({work.calls_this_week})", icon=":material/call:"):
+    if not work.calls:
+        st.caption("No calls booked for the next 7 days.")
+    for call in work.calls:
+        st.page_link(
+            "app_pages/customer.py",
+            label=f"{labels.day(call.on)}: {labels.md(call.name)}, {labels.step(call.step).lower()}",
+            query_params={"id": call.customer_id},
+        )
+with right.expander(f"New this week ({len(work.new_entrants)})", icon=":material/fiber_new:"):
+    if not work.new_entrants:
+        st.caption("Nobody entered the program in the last 7 days.")
+    names = {r.customer_id: r.customer.name for r in reports}
+    for customer_id in work.new_entrants:
+        st.page_link(
+            "app_pages/customer.py",
+            label=labels.md(names[customer_id]),
+            query_params={"id": customer_id},
+        )

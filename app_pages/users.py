@@ -1,0 +1,128 @@
+"""Users (admin): list, add, change role, reset password, remove logins (lib.auth + audit log)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib import accounts
+from lib.auth import MIN_PASSWORD_LENGTH, AuthError
+from lib.vocabulary import ROLES
+from ui import access, data, login, settings
+
+NOTICE = "users_notice"
+
+me = login.current_user()
+assert me is not None
+path = settings.auth_file()
+
+st.title(":material/manage_accounts: Users", anchor=False)
+st.caption(f"Logins live in `{path}` (bcrypt hashes only). Every change is in the audit log.")
+
+notice = st.session_state.pop(NOTICE, None)
+if notice:
+    st.success(notice, icon=":material/check_circle:")
+
+everyone = login.users()
+st.dataframe(
+    pd.DataFrame(
+        [
+            {"Username": u.username, "Name": u.name, "Email": u.email, "Role": u.role}
+            for u in everyone.values()
+        ],
+        columns=["Username", "Name", "Email", "Role"],
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+
+def apply(action: str, change: object) -> None:
+    """Run one login change as the signed-in admin; show its error inline."""
+    try:
+        with access.writing(action, access.ADMINS) as actor:
+            change(actor)  # type: ignore[operator]
+    except AuthError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    st.session_state[NOTICE] = f"Done: {action}."
+    st.rerun()
+
+
+names = sorted(everyone)
+add_tab, role_tab, password_tab, remove_tab = st.tabs(
+    ["Add", "Change role", "Reset password", "Remove"]
+)
+
+with add_tab, st.form("users_add", clear_on_submit=True, border=False):
+    cols = st.columns(2)
+    username = cols[0].text_input("Username", placeholder="e.g. dana", key="users_add_username")
+    role = cols[1].selectbox("Role", ROLES, index=ROLES.index("team"), key="users_add_role")
+    name = cols[0].text_input("Full name", key="users_add_name")
+    email = cols[1].text_input("Email", key="users_add_email")
+    password = cols[0].text_input(
+        "Password",
+        type="password",
+        key="users_add_password",
+        help=f"At least {MIN_PASSWORD_LENGTH} characters; share it privately.",
+    )
+    if st.form_submit_button("Add login", icon=":material/person_add:", type="primary"):
+        if username.strip().lower() in everyone:
+            st.error(
+                f"{username.strip().lower()} already exists: use Change role or Reset password.",
+                icon=":material/error:",
+            )
+        else:
+            apply(
+                f"add {username.strip().lower()} as {role}",
+                lambda actor: accounts.add(
+                    data.engine(),
+                    path,
+                    actor,
+                    username,
+                    role,
+                    password,
+                    name or None,
+                    email or None,
+                ),
+            )
+
+with role_tab, st.form("users_role", border=False):
+    cols = st.columns(2)
+    who = cols[0].selectbox("User", names, key="users_role_user")
+    new_role = cols[1].selectbox("New role", ROLES, key="users_role_role")
+    if st.form_submit_button("Change role", icon=":material/badge:") and who:
+        apply(
+            f"make {who} {new_role}",
+            lambda actor: accounts.set_role(data.engine(), path, actor, who, new_role),
+        )
+
+with password_tab, st.form("users_password", clear_on_submit=True, border=False):
+    cols = st.columns(2)
+    who_pw = cols[0].selectbox("User", names, key="users_password_user")
+    new_password = cols[1].text_input(
+        "New password",
+        type="password",
+        key="users_password_new",
+        help=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+    if st.form_submit_button("Reset password", icon=":material/key:") and who_pw:
+        apply(
+            f"reset {who_pw}'s password",
+            lambda actor: accounts.reset_password(data.engine(), path, actor, who_pw, new_password),
+        )
+
+with remove_tab, st.form("users_remove", border=False):
+    cols = st.columns(2)
+    who_rm = cols[0].selectbox(
+        "User", [n for n in names if n != me.username], key="users_remove_user"
+    )
+    sure = cols[1].checkbox("Yes, remove this login", key="users_remove_sure")
+    if st.form_submit_button("Remove login", icon=":material/person_remove:") and who_rm:
+        if not sure:
+            st.warning("Tick the box to confirm.", icon=":material/warning:")
+        else:
+            apply(
+                f"remove {who_rm}",
+                lambda actor: accounts.remove(data.engine(), path, actor, who_rm),
+            )
