@@ -179,16 +179,26 @@ def combined_bill(
     findings: Iterable[Finding],
     prices: pricing.PriceList | None = None,
 ) -> float:
-    """The monthly bill once every finding in `findings` is fixed (priced together)."""
+    """The monthly bill once every finding in `findings` is fixed (priced together).
+
+    Fixes that change volumes, remove products or cut the price are priced
+    together; a finding whose saving is not such a change (a spike going back
+    to its baseline) takes its own saving off the result.
+    """
     after = {k: float(v) for k, v in volumes.items()}
     remaining = set(products)
     discount = 0.0
+    apart = 0.0
     for finding in findings:
+        if not (finding.volume_changes or finding.products_removed or finding.discount):
+            apart += finding.est_monthly_saving_usd
+            continue
         for metric, delta in finding.volume_changes.items():
             after[metric] = max(after.get(metric, 0.0) + delta, 0.0)
         remaining -= set(finding.products_removed)
         discount = max(discount, finding.discount)
-    return pricing.bill(after, frozenset(remaining), prices).total * (1.0 - discount)
+    together = pricing.bill(after, frozenset(remaining), prices).total * (1.0 - discount)
+    return max(together - apart, 0.0)
 
 
 # ------------------------------------------------------------- audit data

@@ -1,0 +1,286 @@
+"""A 0-10 health score with its breakdown, and the owner's relationship rating beside it.
+
+DOMAIN.md section 6. Points (10 in all), every part shown in the breakdown:
+
+- Customer engagement, 5 points:
+  - Active team (2): most team members active on one day in the last 30
+    (5+ = 2, 3-4 = 1.5, 2 = 1, 1 = 0.5, none = 0);
+  - Last seen (1.5): team activity in the last 3 days = 1.5, 7 days = 1, 30 days = 0.5;
+  - Replies (1.5): the first call held = 1.5, booked = 1; before the first
+    call is due = 0.75 (nothing to judge yet); skipped or overdue = 0.
+- Product engagement, 3 points shared by the subscribed products: a product
+  counts when the team uses what it pays for (analytics: insights viewed;
+  replay: recordings watched; flags, surveys, warehouse, errors: volume in 30
+  days; group analytics: events with groups; pipelines: a destination).
+- Risk signals, 2 points, minus 0.5 per signal present: forecast spend falling
+  more than 10% (30-day bill vs the 3-month average month), 7-day events down
+  more than 20% (vs the 7 days before), no insights viewed in 7 days,
+  identity-merge errors (a known churn risk), the customer churned.
+  The data has no billing-page visits, failed payments or credit balances:
+  those signals of DOMAIN.md are not scored (say nothing without data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from lib import db, models
+from lib.audit.base import AuditData, count
+from lib.vocabulary import PRODUCT_LABELS, PRODUCTS
+
+if TYPE_CHECKING:
+    from lib.report import CustomerData
+
+ENGAGEMENT_POINTS = {"Active team": 2.0, "Last seen": 1.5, "Replies": 1.5}
+PRODUCT_POINTS = 3.0
+RISK_POINTS = 2.0
+RISK_PENALTY = 0.5
+SPEND_DROP = 0.10
+EVENTS_DROP = 0.20
+
+# What "uses the product" means, per product: (metric, window) with volume > 0.
+PRODUCT_SIGNALS: dict[str, tuple[str, str]] = {
+    "product_analytics": ("insights_viewed", "insights viewed"),
+    "session_replay": ("recordings_viewed", "recordings watched"),
+    "feature_flags": ("flag_requests", "flag requests"),
+    "surveys": ("survey_responses", "survey responses"),
+    "data_warehouse": ("warehouse_rows", "warehouse rows synced"),
+    "error_tracking": ("exceptions", "exceptions captured"),
+    "group_analytics": ("group_events", "events with groups"),
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    points: float
+    max_points: float
+    detail: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "points": self.points,
+            "max_points": self.max_points,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class Health:
+    customer_id: str
+    as_of: dt.date
+    score: float  # 0-10, one decimal
+    breakdown: list[Component] = field(default_factory=list)
+    relationship_rating: int | None = None  # the owner's 1-5, beside the score
+    risks: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "as_of": self.as_of.isoformat(),
+            "score": self.score,
+            "breakdown": [c.as_json() for c in self.breakdown],
+            "relationship_rating": self.relationship_rating,
+            "risks": list(self.risks),
+        }
+
+
+def for_customer(engine: Engine, customer_id: str, as_of: dt.date) -> Health:
+    """One customer's health. Raises LookupError for an unknown customer."""
+    found = for_customers(engine, as_of, customer_id)
+    if customer_id not in found:
+        raise LookupError(f"no such customer {customer_id!r}")
+    return found[customer_id]
+
+
+def for_customers(
+    engine: Engine, as_of: dt.date, customer_id: str | None = None
+) -> dict[str, Health]:
+    """Every customer's health (or one), from the report's SQL aggregates."""
+    from lib import report
+
+    with db.read_session(engine) as session:
+        data = report.load_customer_data(session, as_of, customer_id)
+    return from_data(data, as_of)
+
+
+def from_data(data: CustomerData, as_of: dt.date) -> dict[str, Health]:
+    """Health of every customer in a lib.report.CustomerData, computed column-wise."""
+    audit_data = AuditData.from_customer_data(data, as_of)
+    customers: list[models.Customer] = list(data.customers)
+    parts = _engagement(audit_data, data, customers)
+    products = _products(audit_data)
+    risk_lists = _risks(audit_data, customers)
+    out: dict[str, Health] = {}
+    for customer in customers:
+        cid = customer.customer_id
+        breakdown = [parts[name][cid] for name in ENGAGEMENT_POINTS]
+        breakdown += products[cid]
+        risks = risk_lists[cid]
+        risk_points = max(RISK_POINTS - RISK_PENALTY * len(risks), 0.0)
+        breakdown.append(
+            Component(
+                "Risk signals",
+                risk_points,
+                RISK_POINTS,
+                "; ".join(risks) if risks else "none of the tracked risk signals",
+            )
+        )
+        score = round(min(max(sum(c.points for c in breakdown), 0.0), 10.0), 1)
+        out[cid] = Health(
+            customer_id=cid,
+            as_of=as_of,
+            score=score,
+            breakdown=breakdown,
+            relationship_rating=customer.relationship_rating,
+            risks=risks,
+        )
+    return out
+
+
+def _engagement(
+    a: AuditData, data: CustomerData, customers: list[models.Customer]
+) -> dict[str, dict[str, Component]]:
+    reported = a.reported("active_users")
+    busiest = a.metric("active_users", "max_day_30")
+    team_points = np.select(
+        [busiest >= 5, busiest >= 3, busiest >= 2, busiest >= 1], [2.0, 1.5, 1.0, 0.5], 0.0
+    )
+    last_3 = a.metric("active_users", "last_3")
+    last_7 = a.metric("active_users", "last_7")
+    last_30 = a.metric("active_users")
+    seen_points = np.select([last_3 > 0, last_7 > 0, last_30 > 0], [1.5, 1.0, 0.5], 0.0)
+    seen_text = np.select(
+        [last_3 > 0, last_7 > 0, last_30 > 0],
+        [
+            "team active in the last 3 days",
+            "team active in the last 7 days",
+            "team active in the last 30 days",
+        ],
+        "no team activity in 30 days",
+    )
+    out: dict[str, dict[str, Component]] = {name: {} for name in ENGAGEMENT_POINTS}
+    for i, customer in enumerate(customers):
+        cid = customer.customer_id
+        if bool(reported.iloc[i]):
+            team = Component(
+                "Active team",
+                float(team_points[i]),
+                2.0,
+                f"up to {busiest.iloc[i]:.0f} team member(s) active on a day in the last 30 days",
+            )
+            seen = Component("Last seen", float(seen_points[i]), 1.5, str(seen_text[i]))
+        else:
+            team = Component("Active team", 0.0, 2.0, "no team activity data")
+            seen = Component("Last seen", 0.0, 1.5, "no team activity data")
+        out["Active team"][cid] = team
+        out["Last seen"][cid] = seen
+        out["Replies"][cid] = _replies(customer, data, a.as_of)
+    return out
+
+
+def _replies(customer: models.Customer, data: CustomerData, as_of: dt.date) -> Component:
+    from lib import report
+
+    steps = report.timeline_of(customer, data, as_of).steps
+    first = steps["first_meeting"].status
+    if first == "done":
+        return Component("Replies", 1.5, 1.5, "the first call was held")
+    if first == "scheduled":
+        return Component("Replies", 1.0, 1.5, "the first call is booked")
+    if first in ("upcoming", "due"):
+        return Component("Replies", 0.75, 1.5, f"first call {first}: too early to judge")
+    return Component("Replies", 0.0, 1.5, f"first call {first}: no reply yet")
+
+
+def _products(a: AuditData) -> dict[str, list[Component]]:
+    subscribed = a.subscribed.reindex(columns=list(PRODUCTS), fill_value=False).astype(bool)
+    n = subscribed.sum(axis=1)
+    share = PRODUCT_POINTS / n.where(n > 0)
+    used: dict[str, pd.Series] = {}
+    volume: dict[str, pd.Series] = {}
+    for product in PRODUCTS:
+        if product == "data_pipelines":
+            destinations = a.config_number("pipeline_destinations")
+            used[product] = destinations > 0
+            volume[product] = destinations.fillna(0.0)
+        else:
+            metric, _ = PRODUCT_SIGNALS[product]
+            volume[product] = a.metric(metric)
+            used[product] = volume[product] > 0
+    subscribed_rows = subscribed.to_dict("records")
+    out: dict[str, list[Component]] = {}
+    for i, cid in enumerate(a.index):
+        components = []
+        for product in PRODUCTS:
+            if not subscribed_rows[i][product]:
+                continue
+            points = float(share.iloc[i]) if bool(used[product].iloc[i]) else 0.0
+            amount = float(volume[product].iloc[i])
+            if product == "data_pipelines":
+                detail = f"{amount:.0f} destination(s)"
+            else:
+                detail = f"{count(amount)} {PRODUCT_SIGNALS[product][1]} in 30 days"
+            components.append(
+                Component(
+                    f"Product: {PRODUCT_LABELS[product]}",
+                    round(points, 2),
+                    round(float(share.iloc[i]), 2),
+                    detail,
+                )
+            )
+        if not components:
+            components.append(
+                Component("Product engagement", 0.0, PRODUCT_POINTS, "no products subscribed")
+            )
+        out[str(cid)] = components
+    return out
+
+
+def _risks(a: AuditData, customers: list[models.Customer]) -> dict[str, list[str]]:
+    now = a.bill_now["total"]
+    baseline = a.bill(a.baseline_month)["total"]
+    spend_falling = (baseline > 0) & (now < baseline * (1 - SPEND_DROP))
+    events_7 = a.metric("events", "last_7")
+    events_prev = a.metric("events", "prev_7")
+    events_falling = (events_prev > 0) & (events_7 < events_prev * (1 - EVENTS_DROP))
+    no_insights = a.reported("insights_viewed") & (a.metric("insights_viewed", "last_7") <= 0)
+    merges = a.metric("merge_warnings") > 0
+    out: dict[str, list[str]] = {}
+    for i, customer in enumerate(customers):
+        risks: list[str] = []
+        if customer.status == "churned":
+            risks.append("the customer churned")
+        if bool(spend_falling.iloc[i]):
+            drop = 1 - now.iloc[i] / baseline.iloc[i]
+            risks.append(f"forecast spend down {drop:.0%} on the 3-month average")
+        if bool(events_falling.iloc[i]):
+            drop = 1 - events_7.iloc[i] / events_prev.iloc[i]
+            risks.append(f"7-day events down {drop:.0%} on the week before")
+        if bool(no_insights.iloc[i]):
+            risks.append("no insights viewed in 7 days")
+        if bool(merges.iloc[i]):
+            risks.append(
+                f"{count(float(a.metric('merge_warnings').iloc[i]))} identity-merge errors "
+                f"in 30 days"
+            )
+        out[customer.customer_id] = risks
+    return out
+
+
+def set_relationship(engine: Engine, user: str, customer_id: str, rating: int | None) -> None:
+    """The owner's own 1-5 read of the relationship (None clears it)."""
+    if rating is not None and (isinstance(rating, bool) or rating not in range(1, 6)):
+        raise ValueError(f"relationship rating must be 1-5 or empty, not {rating!r}")
+    with db.write_session(engine, user) as session:
+        customer = session.get(models.Customer, customer_id)
+        if customer is None:
+            raise LookupError(f"no such customer {customer_id!r}")
+        customer.relationship_rating = rating
