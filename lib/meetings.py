@@ -42,7 +42,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from lib import db, models
+from lib import db, findings, models
 
 KINDS: tuple[str, ...] = ("first", "second")
 KIND_LABELS: dict[str, str] = {"first": "First call", "second": "Second call"}
@@ -780,10 +780,6 @@ def _apply_findings(
 ) -> None:
     if not fixed and not reopened:
         return
-    # lib.findings is another engineer's module; imported when needed.
-    import importlib
-
-    findings = importlib.import_module("lib.findings")
 
     label = KIND_LABELS.get(view.kind, view.kind).lower()
     for rule in fixed:

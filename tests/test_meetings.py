@@ -581,3 +581,37 @@ def test_ics_cancelled_and_updated(engine: Engine, acme: str) -> None:
     assert str(cal["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
     assert int(event["sequence"]) == 1  # a later version of the same UID
     assert cal.walk("VTIMEZONE") == []  # UTC needs no zone definition
+
+
+def test_fixed_findings_go_through_lib_findings(engine: Engine, acme: str) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    view = meetings.get(engine, mid)
+    fixed = ("autocapture_unused", "identify_overcalled")
+    held = meetings.save(
+        engine, "dana", mid, view, _update(view, status="held", fixed_rules=fixed), now=NOW
+    )
+    assert held.fixed == tuple(sorted(fixed)) and held.reopened == ()
+
+    def states() -> dict[str, tuple[str, dt.date | None, str | None]]:
+        with db.read_session(engine) as session:
+            return {
+                s.rule: (s.state, s.fixed_on, s.updated_by)
+                for s in session.scalars(select(models.FindingState))
+            }
+
+    assert states() == {
+        "autocapture_unused": ("fixed", dt.date(2026, 3, 11), "dana"),  # fixed on the call's day
+        "identify_overcalled": ("fixed", dt.date(2026, 3, 11), "dana"),
+    }
+    # Unlisting one (it was not fixed after all) reopens it; the other stays fixed.
+    again = meetings.save(
+        engine,
+        "dana",
+        mid,
+        held.meeting,
+        _update(held.meeting, fixed_rules=("autocapture_unused",)),
+        now=NOW,
+    )
+    assert again.fixed == () and again.reopened == ("identify_overcalled",)
+    assert states()["identify_overcalled"][0] == "open"
+    assert states()["autocapture_unused"][0] == "fixed"

@@ -1,0 +1,191 @@
+"""The Meetings page, started from app.py after login (AppTest).
+
+Schedule a first call for a demo customer, log it held with notes and two
+fixed findings, and see the timeline, findings and report follow; two people
+saving the same meeting: the second is refused and keeps what they typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+
+import icalendar
+import pytest
+from sqlalchemy import Engine, select
+from streamlit.testing.v1 import AppTest
+
+from lib import db, ics, meetings, models, report
+from tests.apptest_support import AS_OF, page_errors
+
+PAGE = "app_pages/meetings.py"
+
+
+@pytest.fixture
+def app_engine(app_env: object) -> Engine:
+    engine = db.make_engine(os.environ["ONBOARDING_DATABASE_URL"])
+    yield engine
+    engine.dispose()
+
+
+def customer_for_first_call(engine: Engine, owner: str = "dana") -> tuple[str, list[str]]:
+    """A customer of `owner` with no meeting yet and at least two open findings."""
+    with db.read_session(engine) as session:
+        booked = set(session.scalars(select(models.Meeting.customer_id)))
+    for rep in report.build(engine, AS_OF):
+        if (
+            rep.customer.owner == owner
+            and rep.customer_id not in booked
+            and rep.customer.status == "active"
+            and len(rep.findings) >= 2
+        ):
+            return rep.customer_id, [f.rule for f in rep.findings]
+    raise AssertionError("the demo data has no such customer")
+
+
+def test_page_lists_the_owners_meetings(login_app: Callable[..., AppTest]) -> None:
+    at = login_app("dana", page=PAGE)
+    assert page_errors(at) == []
+    assert at.selectbox(key="mtg_owner").value == "dana"
+    text = " ".join(str(m.value) for m in at.markdown)
+    assert "dana" in [str(m.value) for m in at.markdown]  # her meetings are listed
+    at.selectbox(key="mtg_owner").set_value("(everyone)").run()
+    assert page_errors(at) == []
+    everyone = " ".join(str(m.value) for m in at.markdown)
+    assert len(everyone) > len(text)
+    at.multiselect(key="mtg_kinds").set_value(["second"]).run()
+    assert page_errors(at) == []
+    assert "First call" not in " ".join(str(m.value) for m in at.markdown if "·" in str(m.value))
+
+
+def test_schedule_then_log_held_with_fixed_findings(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    customer_id, open_rules = customer_for_first_call(app_engine)
+    at = login_app("dana", page=PAGE)
+    at.selectbox(key="mtg_new_customer").set_value(customer_id).run()
+    agenda = at.text_area(key="mtg_new_agenda").value
+    (rep,) = report.build(app_engine, AS_OF, customer_id)
+    assert rep.findings[0].title in agenda  # prefilled from the open findings
+    at.date_input(key="mtg_new_date").set_value(AS_OF)
+    at.time_input(key="mtg_new_time").set_value(dt.time(10, 0))
+    at.selectbox(key="mtg_new_tz").set_value("Europe/Berlin")
+    at.text_area(key="mtg_new_people").input(
+        "Ann Lee <ann@cust.example>\nBo Chen <bo@cust.example>"
+    )
+    at.button(key="mtg_new_submit").click().run()
+    assert page_errors(at) == []
+    assert "scheduled for Mon 16 Mar 10:00 Europe/Berlin" in at.success[0].value
+
+    with db.read_session(app_engine) as session:
+        meeting = session.scalars(
+            select(models.Meeting).where(models.Meeting.customer_id == customer_id)
+        ).one()
+        step = session.scalars(
+            select(models.Step).where(
+                models.Step.customer_id == customer_id, models.Step.step == "first_meeting"
+            )
+        ).one()
+    assert meeting.starts_at == dt.datetime(2026, 3, 16, 9, 0)  # 10:00 Berlin is 09:00 UTC
+    assert [a["email"] for a in meeting.attendees][:2] == ["ann@cust.example", "bo@cust.example"]
+    assert (step.status, step.date) == ("scheduled", AS_OF)
+    assert at.session_state["mtg_open"] == meeting.id  # the new meeting is open, invite ready
+    assert at.get("download_button")
+    invite = icalendar.Calendar.from_ical(
+        ics.invite(meetings.get(app_engine, meeting.id), "dana@example.com")
+    )
+    assert str(invite.walk("VEVENT")[0]["dtstart"].params["TZID"]) == "Europe/Berlin"
+
+    fixed = open_rules[:2]
+    mid = meeting.id
+    at.selectbox(key=f"mtg_f_status_{mid}").set_value("held")
+    at.text_area(key=f"mtg_f_notes_{mid}").input("Fixed **identify** together.\n<b>not html</b>")
+    at.multiselect(key=f"mtg_f_fixed_{mid}").set_value(fixed)
+    at.checkbox(key=f"mtg_f_offered_{mid}").check()
+    at.button(key=f"mtg_save_{mid}").click().run()
+    assert page_errors(at) == []
+    assert "held" in at.success[0].value and "2 finding(s) marked fixed" in at.success[0].value
+
+    saved = meetings.get(app_engine, mid)
+    assert saved.status == "held" and saved.notes.startswith("Fixed **identify**")
+    assert saved.fixed_rules == tuple(fixed) and saved.second_call_offered is True
+    (after,) = report.build(app_engine, AS_OF, customer_id)
+    assert after.timeline.steps["first_meeting"].status == "done"
+    assert after.timeline.steps["first_meeting"].date == AS_OF
+    assert not {f.rule for f in after.findings} & set(fixed)  # no longer open
+    with db.read_session(app_engine) as session:
+        states = {
+            s.rule: s.state
+            for s in session.scalars(
+                select(models.FindingState).where(models.FindingState.customer_id == customer_id)
+            )
+        }
+    assert all(states.get(rule) == "fixed" for rule in fixed)
+    # The notes are shown as text, never as HTML or Markdown.
+    assert any("<b>not html</b>" in t.value for t in at.text)
+
+
+def open_meeting(at: AppTest, mid: int) -> AppTest:
+    at.session_state["mtg_open"] = mid
+    return at.run()
+
+
+def test_concurrent_edit_is_refused_and_nothing_typed_is_lost(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    with db.read_session(app_engine) as session:
+        mid = session.scalars(
+            select(models.Meeting.id)
+            .where(models.Meeting.owner == "dana", models.Meeting.status == "held")
+            .order_by(models.Meeting.id)
+        ).first()
+    assert mid is not None
+    dana = open_meeting(login_app("dana", page=PAGE), mid)
+    lee = open_meeting(login_app("admin", page=PAGE), mid)  # a second editor
+    notes = f"mtg_f_notes_{mid}"
+    dana.text_area(key=notes).input("Dana: they want funnels\n- follow up on flags")
+    lee.text_area(key=notes).input("Lee: call went well")
+    lee.button(key=f"mtg_save_{mid}").click().run()
+    assert page_errors(lee) == []
+
+    dana.button(key=f"mtg_save_{mid}").click().run()
+    assert [e.value for e in dana.exception] == []
+    (refusal,) = [e.value for e in dana.error]
+    assert "admin saved this meeting" in refusal and "Notes" in refusal
+    assert "your text is still in the form" in refusal
+    # Dana's text is still in her form; Lee's is what was stored.
+    assert dana.text_area(key=notes).value == "Dana: they want funnels\n- follow up on flags"
+    assert meetings.get(app_engine, mid).notes == "Lee: call went well"
+    table = dana.dataframe[0].value
+    assert list(table["Field"]) == ["Notes"]
+    assert table.iloc[0]["Yours (still in the form)"].startswith("Dana: they want funnels")
+
+    # Merge: Lee's notes join Dana's in her form; her next save is accepted.
+    dana.button(key=f"mtg_merge_{mid}").click().run()
+    merged = dana.text_area(key=notes).value
+    assert merged.startswith("Dana: they want funnels") and "Lee: call went well" in merged
+    dana.button(key=f"mtg_save_{mid}").click().run()
+    assert page_errors(dana) == []
+    stored = meetings.get(app_engine, mid)
+    assert "Dana: they want funnels" in stored.notes and "Lee: call went well" in stored.notes
+
+
+def test_untouched_form_follows_someone_elses_save(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    with db.read_session(app_engine) as session:
+        mid = session.scalars(
+            select(models.Meeting.id)
+            .where(models.Meeting.owner == "dana")
+            .order_by(models.Meeting.id)
+        ).first()
+    assert mid is not None
+    dana = open_meeting(login_app("dana", page=PAGE), mid)
+    lee = open_meeting(login_app("admin", page=PAGE), mid)  # a second editor
+    lee.text_area(key=f"mtg_f_notes_{mid}").input("Lee's update")
+    lee.button(key=f"mtg_save_{mid}").click().run()
+    dana.run()  # Dana typed nothing: her form shows Lee's version, no conflict
+    assert dana.text_area(key=f"mtg_f_notes_{mid}").value == "Lee's update"
+    assert any("showing their version" in i.value for i in dana.info)
+    assert page_errors(dana) == []
