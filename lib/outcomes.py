@@ -46,9 +46,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
-from lib import csv_safe, db, models, pricing, report, timeline
+from lib import csv_safe, db, models, pricing, timeline
 
 RETENTION_TARGET = 0.9
 RETENTION_MIN_DAYS = 90  # three months after the first forecast bill
@@ -817,98 +818,129 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 # ------------------------------------------------------------------- loader
 
 
-def _first_month_volumes(session: Any, entry_dates: Iterable[dt.date]) -> pd.DataFrame:
-    """Usage summed over each customer's first month (customer_id x metric).
+def billed_metrics() -> list[str]:
+    """The usage metrics the price list bills (anonymous events come from events)."""
+    metrics = {line.metric for line in pricing.price_list().lines} - {"anonymous_events"}
+    return sorted(metrics | {"events", "identified_events"})
 
-    Each customer's window starts on its own entry date, so the query ORs one
-    (entry date, date range) condition per distinct entry date: a handful of
-    bound parameters per day, the same SQL on SQLite and PostgreSQL.
+
+def _window_sums(
+    session: Session, spans: Iterable[tuple[dt.date, dt.date, list[str]]], metrics: list[str]
+) -> pd.DataFrame:
+    """Usage summed per customer and metric over each customer's own window.
+
+    One query per (window, up to 500 customers): customer, metric and date
+    bounds all hit the usage primary key (customer_id, metric, date), so only
+    the rows inside each window are read, the same on SQLite and PostgreSQL.
     """
     usage = models.table(models.Usage)
-    customers = models.table(models.Customer)
-    dates = sorted(set(entry_dates))
     parts: list[Any] = []
-    for start in range(0, len(dates), 200):
-        windows = [
-            and_(
-                customers.c.segment_entered_on == entered,
-                usage.c.date.between(entered, entered + dt.timedelta(days=FIRST_MONTH_DAYS - 1)),
+    for start, end, ids in spans:
+        for first in range(0, len(ids), 500):
+            stmt = (
+                select(usage.c.customer_id, usage.c.metric, func.sum(usage.c.value))
+                .where(
+                    usage.c.customer_id.in_(ids[first : first + 500]),
+                    usage.c.metric.in_(metrics),
+                    usage.c.date.between(start, end),
+                )
+                .group_by(usage.c.customer_id, usage.c.metric)
             )
-            for entered in dates[start : start + 200]
-        ]
-        stmt = (
-            select(usage.c.customer_id, usage.c.metric, func.sum(usage.c.value))
-            .join(customers, customers.c.customer_id == usage.c.customer_id)
-            .where(or_(*windows))
-            .group_by(usage.c.customer_id, usage.c.metric)
-        )
-        parts.extend(session.execute(stmt).all())
+            parts.extend(session.execute(stmt).all())
     rows = pd.DataFrame(parts, columns=["customer_id", "metric", "value"])
     if rows.empty:
-        return pd.DataFrame(dtype=float)
+        return pd.DataFrame(columns=metrics, dtype=float)
     rows["value"] = rows["value"].astype(float)
-    return rows.pivot(index="customer_id", columns="metric", values="value").fillna(0.0)
+    wide = rows.pivot(index="customer_id", columns="metric", values="value")
+    return wide.reindex(columns=metrics).fillna(0.0)
 
 
 def load(engine: Engine, as_of: dt.date) -> OutcomesData:
-    """Read what the outcomes need in a few queries (usage summed in SQL)."""
+    """Read what the outcomes need in a few indexed queries (usage summed in SQL)."""
+    customer = models.table(models.Customer)
+    step = models.table(models.Step)
+    subscription = models.table(models.Subscription)
+    finding = models.table(models.FindingState)
+    refund = models.table(models.Refund)
+    metrics = billed_metrics()
     with db.read_session(engine) as session:
-        data = report.load_customer_data(session, as_of)
+        customers = session.execute(
+            select(
+                customer.c.customer_id,
+                customer.c.owner,
+                customer.c.plan,
+                customer.c.entry_reason,
+                customer.c.segment_entered_on,
+                customer.c.extended_until,
+                customer.c.status,
+            ).order_by(customer.c.customer_id)
+        ).all()
+        steps = session.execute(
+            select(step.c.customer_id, step.c.step, step.c.status, step.c.date)
+        ).all()
+        subscriptions = session.execute(
+            select(subscription.c.customer_id, subscription.c.product)
+        ).all()
         findings = session.execute(
             select(
-                models.FindingState.customer_id,
-                models.FindingState.rule,
-                models.FindingState.state,
-                models.FindingState.first_seen_on,
-                models.FindingState.fixed_on,
-                models.FindingState.updated_at,
-                models.FindingState.est_monthly_saving_usd,
+                finding.c.customer_id,
+                finding.c.rule,
+                finding.c.state,
+                finding.c.first_seen_on,
+                finding.c.fixed_on,
+                finding.c.updated_at,
+                finding.c.est_monthly_saving_usd,
             )
         ).all()
         refund_rows = session.execute(
             select(
-                models.Refund.customer_id,
-                models.Refund.scenario,
-                models.Refund.amount_usd,
-                models.Refund.recorded_on,
-                models.Refund.status,
+                refund.c.customer_id,
+                refund.c.scenario,
+                refund.c.amount_usd,
+                refund.c.recorded_on,
+                refund.c.status,
             )
         ).all()
-        # Only customers whose first month is over have a first-month bill.
-        last_entry = as_of - dt.timedelta(days=FIRST_MONTH_DAYS - 1)
-        entry_dates = [
-            c.segment_entered_on for c in data.customers if c.segment_entered_on <= last_entry
-        ]
-        first_month = _first_month_volumes(session, entry_dates)
+        ids = [row.customer_id for row in customers]
+        latest = _window_sums(
+            session, [(as_of - dt.timedelta(days=ACTIVE_WINDOW_DAYS - 1), as_of, ids)], metrics
+        )
+        # The first month's bill only matters for retention: customers 90+ days in.
+        cutoff = as_of - dt.timedelta(days=RETENTION_MIN_DAYS)
+        by_entry: dict[dt.date, list[str]] = defaultdict(list)
+        for row in customers:
+            if row.segment_entered_on <= cutoff:
+                by_entry[row.segment_entered_on].append(row.customer_id)
+        first_month = _window_sums(
+            session,
+            [
+                (entered, entered + dt.timedelta(days=FIRST_MONTH_DAYS - 1), members)
+                for entered, members in sorted(by_entry.items())
+            ],
+            metrics,
+        )
 
-    index = [c.customer_id for c in data.customers]
-    subscribed = data.subscribed_frame()
-    latest = data.usage.last_30.reindex(index).fillna(0.0)
-    latest_bill = pricing.bill_frame(latest, subscribed)["total"]
-    first_bill = pricing.bill_frame(first_month.reindex(index).fillna(0.0), subscribed)["total"]
-    events = latest["events"] if "events" in latest.columns else pd.Series(0.0, index=index)
+    products = sorted({product for _, product in subscriptions})
+    subscribed = pd.DataFrame(False, index=ids, columns=products)
+    for cid, product in subscriptions:
+        subscribed.at[cid, product] = True
+    latest = latest.reindex(ids).fillna(0.0)
+    latest_bill = pricing.bill_frame(latest, subscribed)["total"].to_dict()
+    first_bill = pricing.bill_frame(first_month.reindex(ids).fillna(0.0), subscribed)["total"]
+    first_bills = first_bill.to_dict()
+    events = latest["events"].to_dict()
     return OutcomesData.from_records(
         as_of,
         customers=[
             {
-                "customer_id": c.customer_id,
-                "owner": c.owner,
-                "plan": c.plan,
-                "entry_reason": c.entry_reason,
-                "segment_entered_on": c.segment_entered_on,
-                "extended_until": c.extended_until,
-                "status": c.status,
-                "events_last_30": float(events.get(c.customer_id, 0.0)),
-                "first_month_spend_usd": float(first_bill.get(c.customer_id, 0.0)),
-                "latest_spend_usd": float(latest_bill.get(c.customer_id, 0.0)),
+                **row._asdict(),
+                "events_last_30": float(events.get(row.customer_id, 0.0)),
+                "first_month_spend_usd": float(first_bills.get(row.customer_id, 0.0)),
+                "latest_spend_usd": float(latest_bill.get(row.customer_id, 0.0)),
             }
-            for c in data.customers
+            for row in customers
         ],
-        steps=[
-            {"customer_id": cid, "step": step, "status": rec.status, "date": rec.date}
-            for cid, recorded in data.steps.items()
-            for step, rec in recorded.items()
-        ],
+        steps=[row._asdict() for row in steps],
         findings=[
             {
                 "customer_id": cid,
@@ -920,14 +952,5 @@ def load(engine: Engine, as_of: dt.date) -> OutcomesData:
             }
             for cid, rule, state, first_seen, fixed_on, updated, saving in findings
         ],
-        refunds=[
-            {
-                "customer_id": cid,
-                "scenario": scenario,
-                "amount_usd": amount,
-                "recorded_on": recorded_on,
-                "status": status,
-            }
-            for cid, scenario, amount, recorded_on, status in refund_rows
-        ],
+        refunds=[row._asdict() for row in refund_rows],
     )

@@ -95,7 +95,7 @@ def test_load_customers_and_spend(loaded: outcomes.OutcomesData) -> None:
     # Latest 30 days: 2M events, 1M billed at $0.00005.
     assert customers.at["x", "latest_spend_usd"] == pytest.approx(50.0)
     assert customers.at["x", "events_last_30"] == 2_000_000
-    # y's first month is not over yet, and it pays for nothing.
+    # y is not 90 days in (no first-month bill needed), and it pays for nothing.
     assert customers.at["y", "first_month_spend_usd"] == 0.0
     assert customers.at["y", "latest_spend_usd"] == 0.0
     assert customers.at["y", "events_last_30"] == 5_000_000
