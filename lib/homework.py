@@ -528,6 +528,33 @@ def suggest(
     return out[:limit] if limit is not None else out
 
 
+def suggest_for(
+    session: Session,
+    customer_id: str,
+    findings: Iterable[Any],
+    library: Library | None = None,
+    limit: int | None = SUGGESTION_LIMIT,
+) -> list[Suggestion]:
+    """`suggest` with the customer's products, goals, data and homework read from the database.
+
+    `findings` are the customer's audit findings (the report's open ones).
+    """
+    library = library or load_library()
+    products = session.scalars(
+        select(models.Subscription.product).where(models.Subscription.customer_id == customer_id)
+    ).all()
+    goals = session.scalars(
+        select(models.Goal).where(models.Goal.customer_id == customer_id).order_by(models.Goal.id)
+    ).all()
+    assigned = session.scalars(
+        select(models.HomeworkAssignment.task_id).where(
+            models.HomeworkAssignment.customer_id == customer_id
+        )
+    ).all()
+    facts = load_facts(session, customer_id)
+    return suggest(library, findings, products, goals, facts, assigned, limit=limit)
+
+
 # -------------------------------------------------------------- assignments
 
 
@@ -773,6 +800,12 @@ def verify(
         elif row.evidence != f"not yet: {check.evidence}":
             row.evidence = f"not yet: {check.evidence}"
     return result
+
+
+def verify_customer(engine: Engine, user: str, customer_id: str) -> VerifyResult:
+    """Check one customer's sent homework now (the page's "check now")."""
+    with db.write_session(engine, user) as session:
+        return verify(session, [customer_id])
 
 
 def verify_after_import(
