@@ -615,3 +615,46 @@ def test_fixed_findings_go_through_lib_findings(engine: Engine, acme: str) -> No
     assert again.fixed == () and again.reopened == ("identify_overcalled",)
     assert states()["identify_overcalled"][0] == "open"
     assert states()["autocapture_unused"][0] == "fixed"
+
+
+def test_a_save_racing_another_commit_is_refused(engine: Engine, acme: str) -> None:
+    """The version check inside the transaction, raced: someone commits between our
+    read and our write. PostgreSQL (READ COMMITTED) lets that happen; the UPDATE's
+    version condition then matches no row and the save is refused."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip(
+            "SQLite takes the write lock when the save begins (BEGIN IMMEDIATE), so no "
+            "other writer can commit in between; the race exists on PostgreSQL only"
+        )
+    from sqlalchemy import event, update
+    from sqlalchemy.orm import Session
+
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    opened = meetings.get(engine, mid)
+    raced = {"done": False}
+
+    def other_writer_commits(session: Session, *_: object) -> None:
+        if session.info.get("user") != "dana" or raced["done"]:
+            return
+        raced["done"] = True
+        with engine.begin() as other:  # another connection, committed at once
+            other.execute(
+                update(models.Meeting)
+                .where(models.Meeting.id == mid)
+                .values(notes="Lee got there first", version=models.Meeting.version + 1)
+            )
+
+    event.listen(Session, "before_flush", other_writer_commits)
+    try:
+        with pytest.raises(MeetingConflict) as refused:
+            meetings.save(
+                engine, "dana", mid, opened, _update(opened, status="held", notes="Dana's"), now=NOW
+            )
+    finally:
+        event.remove(Session, "before_flush", other_writer_commits)
+    assert raced["done"]
+    assert [c.field for c in refused.value.changes] == ["notes"]
+    assert refused.value.changes[0].yours == "Dana's"
+    stored = meetings.get(engine, mid)
+    assert (stored.notes, stored.status, stored.version) == ("Lee got there first", "scheduled", 2)
+    assert _step(engine) == ("scheduled", dt.date(2026, 3, 11))  # nothing of Dana's written
