@@ -509,7 +509,7 @@ def sync(
     finally:
         client.close()
 
-    sources, warnings = _sources(fetched, customers)
+    sources, known, warnings = _sources(fetched, customers)
     loaded, problems, load_warnings = importer.load_frames(sources)
     if not problems:
         with db.read_session(engine) as session:
@@ -521,7 +521,7 @@ def sync(
     try:
         with db.write_session(engine, user) as session:
             imported = importer.write_loaded(session, loaded, user, load_warnings)
-            _record_state(session, connection, runs, user)
+            _record_state(session, connection, runs, known, user)
             if dry_run:
                 raise _DryRun(imported)
     except _DryRun as rolled_back:
@@ -606,7 +606,7 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _sources(
     fetched: list[tuple[Query, pd.DataFrame]], customers: set[str]
-) -> tuple[list[importer.FrameSource], list[str]]:
+) -> tuple[list[importer.FrameSource], set[str], list[str]]:
     """Validation sources; usage of PostHog groups that are not customers here is
     left out (a project has far more organisations than the onboarding segment)."""
     known = set(customers)
@@ -630,15 +630,16 @@ def _sources(
                 frame = frame.loc[~unknown].reset_index(drop=True)
         if len(frame):
             sources.append(importer.FrameSource(query.name, query.kind, frame, first_row=1))
-    return sources, warnings
+    return sources, known, warnings
 
 
 def _record_state(
-    session: Session, connection: Connection, runs: list[QueryRun], user: str
+    session: Session, connection: Connection, runs: list[QueryRun], known: set[str], user: str
 ) -> None:
-    """Every customer now known is synced through `until` for each usage query asked."""
+    """The customers whose rows were kept are synced through `until` for each usage
+    query asked; one added while PostHog was answering gets its history next time."""
     state = models.table(models.PostHogSyncState)
-    customers = sorted(session.scalars(select(models.Customer.customer_id)))
+    customers = sorted(known & set(session.scalars(select(models.Customer.customer_id))))
     asked = [run for run in runs if run.since is not None and run.kind == "usage"]
     now = models.utcnow()
     for run in asked:

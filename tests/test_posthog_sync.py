@@ -339,6 +339,26 @@ def test_a_customer_added_later_gets_its_history(synced: Engine, posthog: FakePo
     assert usage_result.updated == 0
 
 
+def test_a_customer_added_during_a_sync_is_not_marked_synced(
+    engine: Engine, posthog: FakePostHog
+) -> None:
+    add_customers(engine, *CUSTOMERS)
+    fill(posthog, (*CUSTOMERS, "hooli"), dt.date(2026, 3, 1), UNTIL)
+    added: list[str] = []
+
+    def meanwhile(progress: posthog_sync.Progress) -> None:
+        # Someone imports customers.csv while PostHog is still answering.
+        if progress.message.startswith("events.sql") and not added:
+            added.append("hooli")
+            add_customers(engine, "hooli")
+
+    run(engine, posthog, progress=meanwhile)
+    assert not [k for k in usage(engine) if k[0] == "hooli"]  # skipped: unknown when fetched
+
+    run(engine, posthog)  # the next sync fetches hooli's history
+    assert len([k for k in usage(engine) if k[0] == "hooli"]) == 31 * 8
+
+
 def test_since_refetches_and_picks_up_changed_values(synced: Engine, posthog: FakePostHog) -> None:
     for key in [k for k in posthog.usage if k[1] == UNTIL]:
         posthog.usage[key] += 5  # late-arriving events for the last day
