@@ -232,18 +232,23 @@ def _read_frame(source: Source, text: str) -> tuple[pd.DataFrame | None, list[Pr
 def _ragged_rows(source: Source, text: str) -> list[Problem]:
     """Name every row whose field count differs from the header's (error path only)."""
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, [])
     problems = []
-    for row in reader:
-        if row and len(row) != len(header):
-            problems.append(
-                Problem(
-                    source.name,
-                    f"is not a well-formed CSV: {len(row)} fields where the header has "
-                    f"{len(header)}",
-                    row=reader.line_num,
+    try:
+        header = next(reader, [])
+        for row in reader:
+            if row and len(row) != len(header):
+                problems.append(
+                    Problem(
+                        source.name,
+                        f"is not a well-formed CSV: {len(row)} fields where the header has "
+                        f"{len(header)}",
+                        row=reader.line_num,
+                    )
                 )
-            )
+    except csv.Error as error:  # e.g. a lone carriage return inside a field
+        problems.append(
+            Problem(source.name, f"is not a well-formed CSV: {error}", row=reader.line_num)
+        )
     return problems or [Problem(source.name, "is not a well-formed CSV")]
 
 
@@ -328,8 +333,14 @@ def _is_blank(series: pd.Series) -> pd.Series:
     return series.eq("")
 
 
+# The largest daily count stored exactly (counts pass through float64 on the way in).
+MAX_COUNT = 2**53
+
+
 def _number(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(series, errors="coerce")
+    """Numbers from text; not a number, infinite ("inf", "1e400") -> NaN."""
+    numbers = pd.to_numeric(series, errors="coerce")
+    return numbers.where(numbers.abs().lt(float("inf")))
 
 
 def _is_nonnegative_number(series: pd.Series) -> pd.Series:
@@ -339,7 +350,7 @@ def _is_nonnegative_number(series: pd.Series) -> pd.Series:
 
 def _is_whole_nonnegative(series: pd.Series) -> pd.Series:
     numbers = _number(series)
-    return numbers.notna() & numbers.ge(0) & numbers.eq(numbers.round())
+    return numbers.notna() & numbers.between(0, MAX_COUNT) & numbers.eq(numbers.round())
 
 
 def _config_value_ok(frame: pd.DataFrame) -> pd.Series:
@@ -433,7 +444,10 @@ def _schema(kind: str, present: set[str]) -> pa.DataFrameSchema:
             "date": column(_date_check()),
             "metric": column(_one_of(METRICS)),
             "value": column(
-                pa.Check(_is_whole_nonnegative, error="a whole number >= 0 (a daily count)")
+                pa.Check(
+                    _is_whole_nonnegative,
+                    error=f"a whole number >= 0 (a daily count, at most {MAX_COUNT})",
+                )
             ),
         }
     else:
@@ -487,6 +501,7 @@ def _validate(loaded: _Loaded) -> list[Problem]:
             cases["index"].tolist(), cases["check"].tolist(), cases["column"].tolist(), strict=True
         ):
             problems.append(_problem_at(frame, int(index), str(check), str(column)))
+    problems += _unstorable(loaded)
     spec = SPECS[loaded.kind]
     if loaded.kind == "config" and not problems:
         ok = _config_value_ok(frame)
@@ -500,6 +515,33 @@ def _validate(loaded: _Loaded) -> list[Problem]:
             key = ", ".join(f"{k}={_at(frame, index, k)}" for k in spec.key)
             expected = f"the same {' + '.join(spec.key)} appears earlier ({key})"
             problems.append(_problem_at(frame, index, expected))
+    return problems
+
+
+def _unstorable(loaded: _Loaded) -> list[Problem]:
+    """Text no database column can hold: longer than the column, or with a NUL
+    character. PostgreSQL refuses both (SQLite would keep them), so both
+    databases refuse them here, before anything is written."""
+    frame = loaded.frame
+    table = models.table(_TABLES.get(loaded.kind, models.Usage))
+    problems: list[Problem] = []
+    for column in SPECS[loaded.kind].columns:
+        if column not in frame.columns:
+            continue
+        length = getattr(table.c[column].type, "length", None) or float("inf")
+        # Distinct values only: a usage file repeats a few hundred ids a million times.
+        distinct = pd.Series(frame[column].unique(), dtype=object).astype(str)
+        bad = distinct[distinct.str.contains("\x00", regex=False) | distinct.str.len().gt(length)]
+        if bad.empty:
+            continue
+        for index in frame.index[frame[column].isin(set(bad))]:
+            value = _at(frame, index, column)
+            expected = (
+                "contains a NUL character (0x00), which cannot be stored; remove it"
+                if "\x00" in value
+                else f"at most {length} characters (this has {len(value)})"
+            )
+            problems.append(_problem_at(frame, index, expected, column))
     return problems
 
 
@@ -726,6 +768,8 @@ def _upsert_usage(
     """Usage: up to millions of rows. Compare with what is stored in one
     frame merge, then bulk-insert the new rows and bulk-update the changed ones."""
     frame = loaded.frame
+    if frame.empty:  # a header and no rows: nothing to compare (and no date range)
+        return KindResult()
     incoming = pd.DataFrame(
         {
             "customer_id": frame["customer_id"].to_numpy(dtype=object),
