@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import portfolio, timeline
+from lib.csv_safe import to_safe_csv
 from ui import data, labels
 
 as_of = data.as_of()
@@ -124,7 +125,7 @@ if picked:
 
 st.download_button(
     "Download this table (CSV)",
-    frame.drop(columns=["Open"]).to_csv(index=False).encode("utf-8"),
+    to_safe_csv(frame.drop(columns=["Open"])),  # names from CSVs: never formulas
     file_name=f"customers-{as_of.isoformat()}.csv",
     mime="text/csv",
     icon=":material/download:",
