@@ -150,7 +150,7 @@ def bill_frame(
         "anonymous_events": np.maximum(events - identified, 0.0),
         "identified_events": identified,
     }
-    out = pd.DataFrame(index=volumes.index)
+    columns: dict[str, np.ndarray] = {}
     for line in prices.lines:
         metric_volumes = billable.get(line.metric)
         if metric_volumes is None:
@@ -160,7 +160,8 @@ def bill_frame(
             if line.product in subscribed.columns
             else np.zeros(len(volumes), dtype=bool)
         )
-        out[line.name] = np.where(on, line.price_array(metric_volumes), 0.0)
+        columns[line.name] = np.where(on, line.price_array(metric_volumes), 0.0)
+    out = pd.DataFrame(columns, index=volumes.index)
     out["total"] = out.sum(axis=1)
     return out
 
@@ -168,12 +169,12 @@ def bill_frame(
 def by_product_frame(bills: pd.DataFrame, prices: PriceList | None = None) -> pd.DataFrame:
     """`bill_frame` lines summed per subscribed product (one USD column per product)."""
     prices = prices or price_list()
-    out = pd.DataFrame(index=bills.index)
+    sums: dict[str, np.ndarray] = {}
     for line in prices.lines:
         if line.name in bills.columns:
-            previous = out[line.product] if line.product in out.columns else 0.0
-            out[line.product] = previous + bills[line.name]
-    return out
+            amounts = bills[line.name].to_numpy(dtype=float)
+            sums[line.product] = sums[line.product] + amounts if line.product in sums else amounts
+    return pd.DataFrame(sums, index=bills.index)
 
 
 def free_allowance(metric: str, prices: PriceList | None = None) -> float:

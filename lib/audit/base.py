@@ -245,15 +245,25 @@ class AuditData:
         def window(name: str) -> pd.DataFrame:
             return _frame(getattr(usage, name, None), index, METRICS)
 
-        subscribed = pd.DataFrame(False, index=index, columns=list(PRODUCTS))
-        limits = pd.DataFrame(np.nan, index=index, columns=list(PRODUCTS))
-        for customer_id, subs in data.subscriptions.items():
-            if customer_id not in subscribed.index:
-                continue
-            for product, limit in subs.items():
-                subscribed.at[customer_id, product] = True
-                if limit is not None:
-                    limits.at[customer_id, product] = float(limit)
+        pairs = [
+            (customer_id, product, np.nan if limit is None else float(limit))
+            for customer_id, subs in data.subscriptions.items()
+            for product, limit in subs.items()
+        ]
+        subs_frame = pd.DataFrame(pairs, columns=["customer_id", "product", "limit"])
+        subscribed = (
+            pd.crosstab(subs_frame["customer_id"], subs_frame["product"])
+            .gt(0)
+            .reindex(index=index, columns=list(PRODUCTS), fill_value=False)
+            .astype(bool)
+        )
+        limits = (
+            subs_frame.pivot_table(
+                index="customer_id", columns="product", values="limit", aggfunc="max"
+            ).reindex(index=index, columns=list(PRODUCTS))
+            if pairs
+            else pd.DataFrame(np.nan, index=index, columns=list(PRODUCTS))
+        ).astype(float)
         config = pd.DataFrame.from_dict(data.config, orient="index") if data.config else None
         config = (
             config.reindex(index=index, columns=list(CONFIG_KEYS))
