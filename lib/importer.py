@@ -790,7 +790,7 @@ def _upsert_usage(
         )
         params["customers"] = customers
     stored = pd.DataFrame(
-        connection.execute(statement, params).all(),
+        [tuple(row) for row in connection.execute(statement, params)],
         columns=["customer_id", "metric", "date", "old_value"],
     )
     if stored.empty:
