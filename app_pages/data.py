@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from lib import db, importer, models, posthog_sync
 from lib.importer import ImportRejected, Source
-from ui import access, data
+from ui import access, data, telemetry
 
 RESULT = "data_import_result"
 UPLOADS = "data_uploads"
@@ -41,8 +41,23 @@ if st.button(
             with st.spinner("Checking and importing..."):
                 result = importer.import_sources(engine, sources, user=username)
             st.session_state[RESULT] = ("ok", result)
+            telemetry.track(
+                "import_completed",
+                source="csv",
+                files=len(sources),
+                rows=result.changed,
+                added=sum(k.added for k in result.kinds.values()),
+                updated=sum(k.updated for k in result.kinds.values()),
+            )
         except ImportRejected as rejected:
             st.session_state[RESULT] = ("rejected", rejected)
+            telemetry.track(
+                "import_failed",
+                source="csv",
+                files=len(sources),
+                problems=rejected.total,
+                reason="rejected",
+            )
 
 outcome = st.session_state.get(RESULT)
 if outcome is not None:

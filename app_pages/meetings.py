@@ -31,7 +31,7 @@ from lib.meetings import (
     MeetingView,
     ScheduleRequest,
 )
-from ui import access, data, labels, login
+from ui import access, data, labels, login, telemetry
 
 NOTICE = "mtg_notice"
 OPEN = "mtg_open"  # the meeting shown in the detail panel
@@ -307,6 +307,7 @@ with tab_new:
                 except MeetingError as error:
                     st.error(str(error), icon=":material/error:")
                 else:
+                    telemetry.track("meeting_scheduled", customer_id=customer_id, kind=kind)
                     st.session_state[OPEN] = new_id
                     st.session_state.pop("mtg_new_prefill_for", None)
                     st.session_state[NOTICE] = (
@@ -646,6 +647,12 @@ def show_meeting(mid: int) -> None:
             st.session_state.pop(conflict_key(mid), None)
             st.session_state[f"mtg_reload_{mid}"] = True
             saved = result.meeting
+            telemetry.track(
+                "meeting_logged",
+                customer_id=saved.customer_id,
+                kind=saved.kind,
+                status=saved.status,
+            )
             parts = [f"Saved: {STATUS_LABELS[saved.status].lower()}"]
             if saved.status == "held":
                 parts.append(

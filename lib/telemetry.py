@@ -18,7 +18,7 @@ from typing import Any
 EVENTS: dict[str, frozenset[str]] = {
     "page_viewed": frozenset({"page"}),
     "customer_opened": frozenset({"customer_id", "source"}),
-    "step_recorded": frozenset({"customer_id", "step", "status"}),
+    "step_recorded": frozenset({"customer_id", "step", "status", "source"}),
     "outreach_drafted": frozenset({"customer_id", "kind"}),
     "outreach_sent": frozenset({"customer_id", "kind"}),
     "meeting_scheduled": frozenset({"customer_id", "kind"}),

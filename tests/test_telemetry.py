@@ -99,8 +99,8 @@ def test_settings(
 def _track_calls() -> list[tuple[str, int, str, set[str]]]:
     """Every telemetry call in app.py and app_pages/: (file, line, event, property keys).
 
-    Both `track("event", key=...)` and `on_click=telemetry.track, args=("event",),
-    kwargs={"key": ...}` are found.
+    `track("event", key=...)`, `telemetry.after(change, "event", key=...)` and
+    `on_click=telemetry.track, args=("event",), kwargs={"key": ...}` are all found.
     """
     import ast
 
@@ -122,6 +122,11 @@ def _track_calls() -> list[tuple[str, int, str, set[str]]]:
                 assert isinstance(event, ast.Constant), f"{path.name}:{node.lineno}"
                 keys = {k.arg for k in node.keywords if k.arg}
                 found.append((path.name, node.lineno, str(event.value), keys))
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "after":
+                event = node.args[1]  # telemetry.after(change, "event", key=...)
+                assert isinstance(event, ast.Constant), f"{path.name}:{node.lineno}"
+                keys = {k.arg for k in node.keywords if k.arg}
+                found.append((path.name, node.lineno, str(event.value), keys))
             keywords = {k.arg: k.value for k in node.keywords}
             if "on_click" in keywords and is_track(keywords["on_click"]):
                 args, kwargs = keywords.get("args"), keywords.get("kwargs")
@@ -135,7 +140,7 @@ def _track_calls() -> list[tuple[str, int, str, set[str]]]:
 
 def test_every_track_call_in_the_app_is_allow_listed() -> None:
     calls = _track_calls()
-    assert any(event == "outcomes_downloaded" for _, _, event, _ in calls)
+    assert {"outcomes_downloaded", "step_recorded"} <= {event for _, _, event, _ in calls}
     for file, line, event, keys in calls:
         assert event in telemetry.EVENTS, f"{file}:{line}: unknown event {event!r}"
         assert keys <= telemetry.EVENTS[event], f"{file}:{line}: {keys - telemetry.EVENTS[event]}"

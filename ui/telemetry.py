@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 from posthog import Posthog
@@ -21,8 +22,10 @@ from posthog import Posthog
 from lib import telemetry
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _LAST_PAGE_KEY = "_telemetry_last_page"
+_LAST_CUSTOMER_KEY = "_telemetry_last_customer"
 FLUSH_TIMEOUT_S = 5.0
 
 
@@ -99,6 +102,26 @@ def page_viewed(page: str) -> None:
         return
     st.session_state[_LAST_PAGE_KEY] = page
     track("page_viewed", page=page)
+
+
+def customer_opened(customer_id: str) -> None:
+    """`customer_opened` once per visit to a customer, not on every rerun of its page."""
+    if st.session_state.get(_LAST_CUSTOMER_KEY) == customer_id:
+        return
+    st.session_state[_LAST_CUSTOMER_KEY] = customer_id
+    track("customer_opened", customer_id=customer_id)
+
+
+def after(change: Callable[[str], T], event: str, **properties: Any) -> Callable[[str], T]:
+    """`change(user)`, then `track(event, ...)` once it returned: only writes that went
+    through are counted (for the pages' `lambda user: lib.x(...)` write callbacks)."""
+
+    def run(user: str) -> T:
+        result = change(user)
+        track(event, **properties)
+        return result
+
+    return run
 
 
 def flush(timeout_seconds: float = FLUSH_TIMEOUT_S) -> None:
