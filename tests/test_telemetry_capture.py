@@ -21,8 +21,10 @@ from typing import Any
 
 import pytest
 from posthog.consumer import Consumer
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from lib import db, models
 from tests.apptest_support import PASSWORD, new_app, page_errors, sign_in
 from ui import telemetry as ui_telemetry
 
@@ -190,3 +192,29 @@ def test_an_unreachable_host_never_blocks_a_page(app_env: Path, no_env_key: None
     download(at, "funnel")
     assert page_errors(at) == []
     assert time.monotonic() - started < 5  # under one upload timeout: nothing waited on it
+
+
+def test_customer_opened_names_the_customer_by_id_only(
+    app_env: Path, no_env_key: None, capture_server: tuple[str, Received], demo_db_url: str
+) -> None:
+    host, received = capture_server
+    engine = db.make_engine(demo_db_url)
+    with db.read_session(engine) as session:
+        customer = session.scalars(
+            select(models.Customer).order_by(models.Customer.customer_id)
+        ).first()
+    engine.dispose()
+    assert customer is not None
+    at = signed_in("dana", {"project_api_key": KEY, "host": host})
+    at.query_params["id"] = customer.customer_id
+    at.switch_page("app_pages/customer.py").run()
+    at.run()  # a rerun of the same customer: no second event
+    assert page_errors(at) == []
+    ui_telemetry.client(KEY, host).flush(10)
+    events = wait_for(received, 3)
+    opened = [e for e in events if e["event"] == "customer_opened"]
+    assert [custom(e["properties"]) for e in opened] == [
+        {"customer_id": customer.customer_id, "role": "team", "app": "onboarding-console"}
+    ]
+    sent = json.dumps([r["body"] for r in received.requests])
+    assert customer.name not in sent  # nothing personal beyond the id
