@@ -15,8 +15,9 @@ Definitions (where the issue left room, chosen here and shown on the page):
 - *Speed*: days from `segment_entered_on` to the date a step was done, over the
   customers who reached it; median and 80th percentile (linear interpolation).
 - *Savings identified*: the estimated monthly saving of every finding the team
-  recorded, by the month it was first seen; *realised*: findings in state
-  `fixed`, by the month they were fixed. *Refunds issued*: refunds in status
+  recorded and did not dismiss, by the month it was first seen; *realised*:
+  findings in state `fixed`, by the month they were fixed (lib.findings'
+  `savings_by_month` counts the same way). *Refunds issued*: refunds in status
   `issued`, by the month recorded and scenario.
 - *3-month logo retention*: measured over customers whose entry date (the
   first forecast bill) is at least 90 days before as-of. Retained = status is
@@ -269,8 +270,8 @@ DEFINITIONS: dict[str, str] = {
         "who reached it: median and 80th percentile (linear interpolation)."
     ),
     "savings": (
-        "Identified: the estimated monthly saving of every recorded finding, by the month it "
-        "was first seen. Realised: findings marked fixed, by the month they were fixed."
+        "Identified: the estimated monthly saving of every recorded finding not dismissed, by "
+        "the month it was first seen. Realised: findings marked fixed, by the month fixed."
     ),
     "refunds": "Refunds with status issued (not pending approval or declined), by month recorded.",
     "retention": (
@@ -576,7 +577,8 @@ def savings(findings: pd.DataFrame, filters: Filters) -> Section:
     for record in findings.to_dict("records"):
         saving = float(record["est_monthly_saving_usd"] or 0.0)
         identified_on = record["identified_on"] or record["fixed_on"]
-        if identified_on is not None:
+        # A dismissed finding was never a saving (as lib.findings.savings_by_month counts).
+        if identified_on is not None and record["state"] != "dismissed":
             identified[_month(identified_on)] += saving
             counts[_month(identified_on)][0] += 1
         if record["state"] == "fixed" and record["fixed_on"] is not None:

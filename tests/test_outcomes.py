@@ -200,11 +200,11 @@ def test_savings(data: OutcomesData) -> None:
     section = outcomes.compute(data, PERIOD).savings
     assert rows(section.frame) == [
         # month, identified, realised, findings identified, findings fixed
-        ("2026-03", 200.75, 100.0, 4, 1),  # 100 + 20.5 + 50.25 + 30; A's fix
+        ("2026-03", 170.75, 100.0, 3, 1),  # 100 + 20.5 + 50.25 (C's dismissed 30 is not); A's fix
         ("2026-04", 0.0, 50.25, 0, 1),  # B's fix
     ]
     assert section.title == (
-        "$201/month of savings identified, $150/month realised (75% of identified)"
+        "$171/month of savings identified, $150/month realised (88% of identified)"
     )
 
 

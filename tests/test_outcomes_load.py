@@ -128,3 +128,41 @@ def test_loaded_data_computes(loaded: outcomes.OutcomesData) -> None:
     retention = result.retention.frame.set_index("group")
     assert retention.at["all", "customers"] == 1  # y entered 15 days ago
     assert retention.at["all", "spend_change_pct"] == 1.0  # $25 -> $50
+
+
+def test_savings_agree_with_lib_findings(engine: Engine) -> None:
+    """The outcomes page and lib.findings count identified/realised savings the same way
+    (for findings with a first-seen date, which lib.findings always writes)."""
+    from lib import findings
+
+    with db.write_session(engine, "test") as session:
+        session.add(models.Customer(customer_id="z", name="Z", segment_entered_on=d("2026-01-05")))
+        session.flush()
+        for rule, state, seen, fixed, saving in (
+            ("autocapture_unused", "fixed", "2026-01-08", "2026-02-03", 40.0),
+            ("dev_traffic", "open", "2026-01-08", None, 5.5),
+            ("identify_overcalled", "dismissed", "2026-02-01", None, 99.0),
+            ("usage_spike", "fixed", "2026-02-10", "2026-02-11", 0.25),
+        ):
+            session.add(
+                models.FindingState(
+                    customer_id="z",
+                    rule=rule,
+                    state=state,
+                    first_seen_on=d(seen),
+                    fixed_on=d(fixed) if fixed else None,
+                    est_monthly_saving_usd=saving,
+                )
+            )
+    with db.read_session(engine) as session:
+        theirs = findings.savings_by_month(session)
+    loaded = outcomes.load(engine, AS_OF)
+    mine = outcomes.compute(loaded, outcomes.Filters(d("2000-01-01"), AS_OF)).savings.frame
+    assert [
+        (f"{m:%Y-%m}", round(i, 2), round(r, 2), int(ic), int(rc))
+        for m, i, ic, r, rc in theirs.itertuples(index=False, name=None)
+    ] == list(mine.itertuples(index=False, name=None))
+    assert list(mine.itertuples(index=False, name=None)) == [
+        ("2026-01", 45.5, 0.0, 2, 0),
+        ("2026-02", 0.25, 40.25, 1, 2),  # the dismissed 99 is not a saving
+    ]
