@@ -240,6 +240,8 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
     plant["replay_short_recordings"] &= subscribed["session_replay"]
     plant["flag_local_eval_polling"] &= subscribed["feature_flags"]
     plant["flag_requests_per_session"] &= subscribed["feature_flags"]
+    # Profiles for anonymous traffic means almost nobody logs in: no identify flood too.
+    plant["anonymous_person_profiles"] &= ~plant["identify_overcalled"]
     # Account-level plants come from a stream of their own so that adding them
     # left every other value of the data set unchanged.
     account_rng = np.random.default_rng([seed, 1])
@@ -405,9 +407,11 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
         "insights_viewed": insights,
     }
     _cap_spend(metrics, subscribed, ~plant["plan_fit_annual"], plant["usage_spike"])
-    subscriptions["billing_limit_usd"] = _billing_limits(
+    subscriptions["billing_limit_usd"], paying = _billing_limits(
         subscriptions, metrics, subscribed, ids, plant["no_billing_limit"], limit_hit
     )
+    # A missing limit only matters (and is only found) where a usage product is paid for.
+    plant["no_billing_limit"] &= paying
 
     frames = []
     customer_index = np.repeat(np.arange(n), USAGE_DAYS)
@@ -489,12 +493,21 @@ def _billing_limits(
     ids: list[str],
     no_limit: np.ndarray,
     limit_hit: np.ndarray,
-) -> list[float | None]:
+) -> tuple[list[float | None], np.ndarray]:
     """A generous billing limit (3x the usual bill, at least $50) on each usage product;
-    none where `no_billing_limit` is planted, and a limit below the bill where it is hit."""
+    none where `no_billing_limit` is planted, and a limit below the bill where it is hit.
+    Also returns which customers pay for a usage product (in the last 30 days)."""
     usual_frame = _product_bills(metrics, subscribed, np.zeros(len(ids), dtype=bool))
     usual = usual_frame.to_numpy(dtype=float)
     column = {str(product): j for j, product in enumerate(usual_frame.columns)}
+    recent = pricing.by_product_frame(
+        pricing.bill_frame(
+            _monthly(metrics, slice(USAGE_DAYS - 30, USAGE_DAYS), 1.0), pd.DataFrame(subscribed)
+        )
+    )
+    paying = (
+        recent.reindex(columns=list(LIMITED_PRODUCTS), fill_value=0.0).gt(0).any(axis=1).to_numpy()
+    )
     position = {cid: i for i, cid in enumerate(ids)}
     limits: list[float | None] = []
     for customer_id, product in subscriptions[["customer_id", "product"]].itertuples(
@@ -510,7 +523,7 @@ def _billing_limits(
             limits.append(None)
         else:
             limits.append(float(max(round(amount * 3, -1), 50.0)))
-    return limits
+    return limits, paying
 
 
 def _history(
