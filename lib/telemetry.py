@@ -80,6 +80,23 @@ def build(
     return Event(name=name, distinct_id=distinct_id, properties=cleaned)
 
 
+# Recording an outreach step as done is how the team says the email went out.
+OUTREACH_STEPS: dict[str, str] = {"initial_outreach": "initial", "final_outreach": "final"}
+
+
+def follow_ups(name: str, properties: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Events implied by another: a done outreach step is also `outreach_sent`."""
+    step = properties.get("step")
+    if name == "step_recorded" and properties.get("status") == "done" and step in OUTREACH_STEPS:
+        return [
+            (
+                "outreach_sent",
+                {"customer_id": properties.get("customer_id"), "kind": OUTREACH_STEPS[step]},
+            )
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class Settings:
     project_api_key: str

@@ -144,3 +144,34 @@ def test_every_track_call_in_the_app_is_allow_listed() -> None:
     for file, line, event, keys in calls:
         assert event in telemetry.EVENTS, f"{file}:{line}: unknown event {event!r}"
         assert keys <= telemetry.EVENTS[event], f"{file}:{line}: {keys - telemetry.EVENTS[event]}"
+
+
+@pytest.mark.parametrize(
+    "name,props,implied",
+    [
+        # the initial email recorded as sent
+        (
+            "step_recorded",
+            {"customer_id": "acme", "step": "initial_outreach", "status": "done"},
+            [("outreach_sent", {"customer_id": "acme", "kind": "initial"})],
+        ),
+        (
+            "step_recorded",
+            {"customer_id": "acme", "step": "final_outreach", "status": "done", "source": "today"},
+            [("outreach_sent", {"customer_id": "acme", "kind": "final"})],
+        ),
+        # skipped is not sent
+        (
+            "step_recorded",
+            {"customer_id": "acme", "step": "final_outreach", "status": "skipped"},
+            [],
+        ),
+        # a call is not an email
+        ("step_recorded", {"customer_id": "acme", "step": "first_meeting", "status": "done"}, []),
+        ("page_viewed", {"page": "today"}, []),
+    ],
+)
+def test_follow_ups(name: str, props: dict[str, Any], implied: list[Any]) -> None:
+    assert telemetry.follow_ups(name, props) == implied
+    for event, properties in implied:
+        telemetry.build(event, "dana", properties)  # allow-listed

@@ -86,12 +86,15 @@ def track(event: str, **properties: Any) -> None:
         if not username:
             return
         # Built even when telemetry is off, so a bad name shows in the log early.
-        built = telemetry.build(event, username, properties, role=role)
+        events = [
+            telemetry.build(name, username, props, role=role)
+            for name, props in [(event, properties), *telemetry.follow_ups(event, properties)]
+        ]
         if config is None:
             return
-        client(config.project_api_key, config.host).capture(
-            built.name, distinct_id=built.distinct_id, properties=built.properties
-        )
+        posthog = client(config.project_api_key, config.host)
+        for built in events:
+            posthog.capture(built.name, distinct_id=built.distinct_id, properties=built.properties)
     except Exception:
         log.exception("telemetry event %r not recorded", event)
 
