@@ -1,9 +1,9 @@
 """Entry point: page config, the login gate, pages built from the user's role, pg.run().
 
-Nothing but the sign-in form exists before login: st.navigation is called only
-for a signed-in user, with the pages of their role, so a page the role may not
-see does not exist for them (a direct URL to it gets Streamlit's "page not
-found" and the role's default page). Every page runs inside ui.errors.friendly:
+Nothing but the sign-in form exists before login (every URL shows it); the
+pages are registered only for a signed-in user, those of their role, so a page
+the role may not see does not exist for them (its URL opens the role's default
+page). Every page runs inside ui.errors.friendly:
 no traceback ever reaches the screen.
 """
 
@@ -94,9 +94,12 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
 
 
 def main() -> None:
-    user = login.gate()
+    authenticator = login.authenticator()
+    user = login.settle(authenticator)
     if user is None:
-        return  # the sign-in form is on the screen; no page exists yet
+        # Not signed in: every URL shows the sign-in form and no page exists.
+        st.navigation(login.sign_in_pages(authenticator, PAGES), position="hidden").run()
+        return
     if user.role not in ROLE_PAGES:
         st.error(f"Your login has an unknown role ({user.role!r}); ask an admin to fix it.")
         return

@@ -13,11 +13,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import changes, pricing, steps, timeline, usage_history
+from lib import audit, changes, findings, health, pricing, steps, timeline, usage_history
+from lib.findings import FindingStateError
 from lib.report import CustomerReport
 from lib.steps import StepError
 from lib.vocabulary import PRODUCT_LABELS
-from ui import access, data, labels
+from ui import access, data, labels, login, telemetry
 
 NOTICE = "customer_notice"
 
@@ -59,6 +60,7 @@ if rep is None:
 assert rep is not None
 customer = rep.customer
 line = rep.timeline
+telemetry.customer_opened(rep.customer_id)
 
 # ------------------------------------------------------------------ header (always visible)
 st.set_page_config(page_title=f"{customer.name} · week {line.program_week}")
@@ -71,59 +73,62 @@ with st.sidebar:
 
 st.title(f"{labels.md(customer.name)}", anchor=False)
 facts = [
-    f"`{labels.md(customer.customer_id)}`",
+    labels.md(customer.customer_id),
     f"plan **{labels.md(customer.plan or 'unknown')}**",
     f"owner **{labels.md(customer.owner or 'nobody')}**",
     f"entered {labels.day(customer.segment_entered_on)} "
     f"({labels.ENTRY_REASON_LABELS.get(customer.entry_reason or '', 'reason not given')})",
 ]
 if customer.status != "active":
-    facts.append(f"customer status **{customer.status}**")
+    facts.append(f"customer status **{labels.md(customer.status)}**")
 st.markdown(" · ".join(facts))
+action = line.next_action
+if action:
+    st.markdown(
+        f"Next: **{labels.step(action.step)}** "
+        f"{labels.badge(action.status, labels.due_text(action.status, action.due_on, as_of))} "
+        f"(window ends {labels.day(action.due_on)})"
+    )
+else:
+    st.markdown(":green-badge[Nothing due] every open step is done, booked or not yet open.")
 
 notice = st.session_state.pop(NOTICE, None)
 if notice:
     st.success(notice, icon=":material/check_circle:")
 
-cells = st.columns(5)
+cells = st.columns(4)
 cells[0].metric(
     "Program week",
     f"Week {line.program_week}",
     labels.PROGRAM_STATUS_LABELS[line.program_status],
     delta_color="off",
+    delta_arrow="off",
     border=True,
 )
-action = line.next_action
-cells[1].metric(
-    "Next action",
-    labels.step(action.step) if action else "Nothing due",
-    labels.due_text(action.status, action.due_on, as_of) if action else None,
-    delta_color="inverse" if action and action.status == "overdue" else "off",
-    border=True,
-)
-cells[2].metric("MRR", labels.money(customer.mrr_usd), border=True)
-cells[3].metric(
+cells[1].metric("MRR", labels.money(customer.mrr_usd), border=True)
+cells[2].metric(
     "Projected bill",
     labels.money(rep.projected_monthly_bill_usd),
     help="The 30 days ending on the as-of date, at list prices",
     border=True,
 )
-cells[4].metric(
+cells[3].metric(
     "Savings found",
     labels.money(rep.est_monthly_saving_usd),
     f"{len(rep.findings)} open finding{'s' if len(rep.findings) != 1 else ''}",
     delta_color="off",
+    delta_arrow="off",
     help="Monthly, if the open findings are fixed",
     border=True,
 )
 
 
 def write(action_text: str, notice_text: str, change: object) -> None:
-    """One step-log write as the signed-in user; StepError is shown where it happened."""
+    """One write as the signed-in user; a refused input is shown where it happened."""
     try:
         with access.writing(action_text) as user:
             change(user)  # type: ignore[operator]
-    except StepError as error:
+    except (StepError, FindingStateError, ValueError, LookupError) as error:
         st.error(str(error), icon=":material/error:")
         return
     st.session_state[NOTICE] = notice_text
@@ -207,6 +212,7 @@ def usage_charts(rep: CustomerReport) -> None:
     metrics = sorted({m for p in products for m in usage_history.PRODUCT_METRICS.get(p, ())})
     daily = usage_history.daily(data.engine(), rep.customer_id, as_of, metrics)
     daily["date"] = pd.to_datetime(daily["date"])
+    daily["metric"] = daily["metric"].str.replace("_", " ").str.capitalize()
     window = pd.DataFrame(
         {
             "start": [pd.Timestamp(usage_history.window_start(as_of))],
@@ -216,11 +222,14 @@ def usage_charts(rep: CustomerReport) -> None:
     st.caption(
         f"Daily volumes over {usage_history.HISTORY_DAYS} days; the shaded band is the "
         f"30-day billing window; red dots are spike days (over "
-        f"{usage_history.SPIKE_DAY_FACTOR:g}x the median day)."
+        f"{usage_history.spike_day_ratio():g}x the average day of the 90 days before the "
+        "window, the audit's usage-spike rule)."
     )
     grid = st.columns(2)
     for index, product in enumerate(products):
-        wanted = usage_history.PRODUCT_METRICS.get(product, ())
+        wanted = [
+            m.replace("_", " ").capitalize() for m in usage_history.PRODUCT_METRICS.get(product, ())
+        ]
         series = daily[daily["metric"].isin(wanted)]
         band = (
             alt.Chart(window)
@@ -273,8 +282,8 @@ def step_log(rep: CustomerReport) -> None:
                 "Window": f"{s.window_start:%Y-%m-%d} - {s.window_end:%Y-%m-%d}",
                 "Status": s.status,
                 "Date": s.date,
-                "Note": entries[s.step].note if s.step in entries else "",
-                "Recorded by": entries[s.step].recorded_by if s.step in entries else "",
+                "Note": (entries[s.step].note or "") if s.step in entries else "",
+                "Recorded by": (entries[s.step].recorded_by or "") if s.step in entries else "",
             }
             for s in rep.timeline.steps.values()
         ]
@@ -310,8 +319,15 @@ def step_log(rep: CustomerReport) -> None:
             write(
                 f"record {labels.step(step).lower()}",
                 f"{labels.step(step)} recorded as {chosen_status} on {on:%Y-%m-%d}.",
-                lambda user: steps.record(
-                    data.engine(), user, rep.customer_id, step, chosen_status, on, note or None
+                telemetry.after(
+                    lambda user: steps.record(
+                        data.engine(), user, rep.customer_id, step, chosen_status, on, note or None
+                    ),
+                    "step_recorded",
+                    customer_id=rep.customer_id,
+                    step=step,
+                    status=chosen_status,
+                    source="customer",
                 ),
             )
     with other_col:
@@ -389,19 +405,207 @@ def history(rep: CustomerReport) -> None:
     )
 
 
+# ------------------------------------------------------------------ audit and health
+SEVERITY_BADGES = {"high": "red", "medium": "orange", "low": "gray"}
+STATE_BADGES = {"open": "blue", "fixed": "green", "dismissed": "gray"}
+
+
+def finding_card(f: audit.Finding, customer_id: str) -> None:
+    with st.container(border=True):
+        head, money = st.columns([3, 1], vertical_alignment="top")
+        head.markdown(
+            f":{SEVERITY_BADGES.get(f.severity, 'gray')}-badge[{f.severity}] "
+            f"**{labels.md(f.title)}**"
+            + (f" :{STATE_BADGES[f.state]}-badge[{f.state}]" if f.state != "open" else "")
+        )
+        if f.est_monthly_saving_usd > 0:
+            money.markdown(f"**{labels.money(f.est_monthly_saving_usd)}** a month")
+        st.markdown(f"**Evidence:** {labels.md(f.evidence)}")
+        st.markdown(f"**Fix:** {labels.md(f.fix)}  \n**Effort:** {labels.md(f.effort)}")
+        if f.refund is not None:
+            if f.refund_eligible:
+                st.markdown(
+                    f":green-badge[Refund eligible] about {labels.money(f.est_refund_usd)} "
+                    f"({labels.md(f.refund.scenario.replace('_', ' '))})"
+                )
+            else:
+                why = "; ".join(f.refund.reasons) or "the policy's conditions are not met"
+                st.caption(f"Refund not eligible yet. Policy check: {labels.md(why)}")
+        if f.note:
+            st.caption(labels.md(f.note))
+        links, actions = st.columns([2, 3], vertical_alignment="center")
+        if f.docs_url.startswith("https://"):
+            links.link_button("Docs", f.docs_url, icon=":material/menu_book:")
+        if not can_write:
+            return
+        with actions:
+            key = f"finding_{customer_id}_{f.rule}"
+            if f.state == "open":
+                fix_col, dismiss_col = st.columns(2)
+                if fix_col.button("Mark fixed", key=f"{key}_fixed", icon=":material/build:"):
+                    write(
+                        f"mark {f.title.lower()} fixed",
+                        f"{f.title}: fixed on {as_of:%Y-%m-%d}.",
+                        lambda user: findings.set_state(
+                            data.engine(), user, customer_id, f.rule, "fixed", on=as_of
+                        ),
+                    )
+                with dismiss_col.popover("Dismiss", icon=":material/block:"):
+                    reason = st.text_input("Why? (kept in the log)", key=f"{key}_reason")
+                    if st.button("Dismiss finding", key=f"{key}_dismiss"):
+                        write(
+                            f"dismiss {f.title.lower()}",
+                            f"{f.title}: dismissed.",
+                            lambda user: findings.set_state(
+                                data.engine(),
+                                user,
+                                customer_id,
+                                f.rule,
+                                "dismissed",
+                                on=as_of,
+                                reason=reason,
+                            ),
+                        )
+            elif st.button("Reopen", key=f"{key}_reopen", icon=":material/restart_alt:"):
+                write(
+                    f"reopen {f.title.lower()}",
+                    f"{f.title}: open again.",
+                    lambda user: findings.set_state(
+                        data.engine(), user, customer_id, f.rule, "open", on=as_of
+                    ),
+                )
+
+
+def findings_panel(rep: CustomerReport) -> None:
+    found = data.findings_for(rep.customer_id, as_of)
+    still_open = sorted(
+        (f for f in found if f.state == "open"),
+        key=lambda f: (-f.est_monthly_saving_usd, audit.SEVERITIES.index(f.severity)),
+    )
+    closed = [f for f in found if f.state != "open"]
+    st.subheader(f"Findings ({len(still_open)} open)", anchor=False)
+    if not found:
+        st.success(
+            "The audit found nothing to fix in the last 30 days.", icon=":material/verified:"
+        )
+    for f in still_open:
+        finding_card(f, rep.customer_id)
+    if closed:
+        with st.expander(f"Fixed and dismissed ({len(closed)})", icon=":material/inventory:"):
+            for f in closed:
+                finding_card(f, rep.customer_id)
+
+
+def health_panel(rep: CustomerReport) -> None:
+    score = data.health_for(rep.customer_id, as_of)
+    st.subheader("Health", anchor=False)
+    st.metric("Health score", f"{score.score:.1f} / 10", border=True)
+    for part in score.breakdown:
+        share = part.points / part.max_points if part.max_points else 0.0
+        st.progress(
+            min(max(share, 0.0), 1.0),
+            text=f"**{labels.md(part.name)}** {part.points:g} of {part.max_points:g}: "
+            f"{labels.md(part.detail)}",
+        )
+    for risk in score.risks:
+        st.markdown(f":red[:material/warning:] {labels.md(risk)}")
+    rating = score.relationship_rating
+    if not can_write:
+        st.caption(f"Relationship (owner's 1-5): {rating if rating else 'not rated'}")
+        return
+    chosen = st.segmented_control(
+        "Relationship (your read, 1-5)",
+        [1, 2, 3, 4, 5],
+        default=rating,
+        key=f"customer_rating_{rep.customer_id}",
+        help="Beside the computed score; click the chosen value again to clear it.",
+    )
+    if chosen != rating and st.button("Save rating", key="customer_rating_save"):
+        write(
+            "rate the relationship",
+            f"Relationship rated {chosen if chosen else 'none'}.",
+            lambda user: health.set_relationship(data.engine(), user, rep.customer_id, chosen),
+        )
+
+
+# ------------------------------------------------------------------ outreach
+DRAFT_KINDS = {"initial": "Initial outreach (week 1)", "final": "Final outreach (weeks 7-8)"}
+
+
+def outreach_panel(rep: CustomerReport) -> None:
+    default = "final" if rep.timeline.program_week >= 7 else "initial"
+    kind = (
+        st.segmented_control(
+            "Draft",
+            list(DRAFT_KINDS),
+            default=default,
+            format_func=DRAFT_KINDS.__getitem__,
+            key="customer_draft_kind",
+        )
+        or default
+    )
+    me = login.current_user()
+    sender = me.name if me else "The onboarding team"
+    draft = data.draft(kind, rep.customer_id, sender, as_of)
+    st.caption("Subject")
+    st.code(draft.subject, language=None, wrap_lines=True)
+    text_col, preview_col = st.columns(2)
+    with text_col:
+        st.caption("Plain text (copy with the icon at the top right)")
+        st.code(draft.text, language=None, wrap_lines=True, height=420)
+    with preview_col:
+        st.caption("Preview")
+        with st.container(border=True, height=420):
+            st.markdown(draft.markdown)
+    name = f"{rep.customer_id}-{kind}-outreach-{as_of:%Y-%m-%d}"
+    left, right = st.columns(2)
+    left.download_button(
+        "Download as Markdown",
+        f"Subject: {draft.subject}\n\n{draft.markdown}".encode(),
+        file_name=f"{name}.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        key="customer_draft_md",
+        on_click=telemetry.track,
+        args=("outreach_drafted",),
+        kwargs={"customer_id": rep.customer_id, "kind": kind},
+    )
+    right.download_button(
+        "Download as text",
+        f"Subject: {draft.subject}\n\n{draft.text}".encode(),
+        file_name=f"{name}.txt",
+        mime="text/plain",
+        icon=":material/download:",
+        key="customer_draft_txt",
+        on_click=telemetry.track,
+        args=("outreach_drafted",),
+        kwargs={"customer_id": rep.customer_id, "kind": kind},
+    )
+
+
 # ------------------------------------------------------------------ layout
-plan_tab, usage_tab, log_tab, history_tab = st.tabs(
+audit_tab, plan_tab, usage_tab, outreach_tab, log_tab, history_tab = st.tabs(
     [
+        ":material/fact_check: Audit",
         ":material/timeline: Timeline",
         ":material/monitoring: Usage",
+        ":material/mail: Outreach",
         ":material/checklist: Step log",
         ":material/history: History",
     ]
 )
+with audit_tab:
+    findings_col, health_col = st.columns([3, 2], gap="large")
+    with findings_col:
+        findings_panel(rep)
+    with health_col:
+        health_panel(rep)
 with plan_tab:
     st.altair_chart(timeline_chart(rep), width="stretch")
 with usage_tab:
     usage_charts(rep)
+with outreach_tab:
+    outreach_panel(rep)
 with log_tab:
     step_log(rep)
 with history_tab:

@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from lib import steps, worklist
-from ui import access, data, labels, login
+from ui import access, data, labels, login, telemetry
 
 EVERYONE = "*"  # never a username (lib.auth allows a-z, 0-9, '.', '_' and '-')
 PAGE_SIZE = 25
@@ -115,7 +115,7 @@ elif not work.items:
 else:
     st.subheader(f"{len(work.items)} to do", anchor=False)
     shown = st.session_state.get(SHOWN, PAGE_SIZE)
-    widths = [3, 1, 3, 1.6, 1.4, 1.4, 2.2]
+    widths = [2.6, 0.8, 2.8, 1.4, 1.3, 1.3, 2.6]
     header = st.columns(widths)
     for cell, text in zip(
         header,
@@ -135,12 +135,12 @@ else:
             )
             if owner is None:
                 row[0].caption(f"owner: {labels.md(item.owner or 'nobody')}")
-            row[1].markdown(f"Week {item.program_week}")
+            row[1].markdown(str(item.program_week))
             row[2].markdown(
                 f"{labels.badge(item.status, labels.due_text(item.status, item.due_on, as_of))} "
                 f"{labels.md(item.step_label)}"
             )
-            row[3].markdown(labels.day(item.due_on))
+            row[3].markdown(labels.short_day(item.due_on, as_of))
             row[4].markdown(labels.money(item.projected_monthly_bill_usd))
             row[5].markdown(labels.money(item.est_monthly_saving_usd))
             if item.done_action and can_write:
@@ -164,6 +164,13 @@ else:
             previous = steps.record(
                 data.engine(), username, clicked.customer_id, clicked.step, "done", on
             )
+        telemetry.track(
+            "step_recorded",
+            customer_id=clicked.customer_id,
+            step=clicked.step,
+            status="done",
+            source="today",
+        )
         st.session_state[LAST_DONE] = {
             "customer_id": clicked.customer_id,
             "name": clicked.name,

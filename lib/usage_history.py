@@ -1,11 +1,11 @@
 """One customer's daily usage per product over the last 120 days, with spike days marked.
 
 The chart metric of each product is the volume it bills (events, recordings,
-flag requests, ...). A spike day is a day whose value is more than
-`SPIKE_DAY_FACTOR` times the series' median day (the median, not the mean,
-so the spike itself does not raise the bar); a series whose median day is
-zero has no spikes. The 30-day billing window is as-of - 29 .. as-of, as in
-lib.report.
+flag requests, ...). A spike day follows the audit's `usage_spike` rule
+(data/audit_thresholds.toml): a day above `max_day_ratio` (10) times the
+baseline's average day, the baseline being the 90 days before the 30-day
+window, and only when the baseline has `min_baseline_days` days with data.
+The 30-day billing window is as-of - 29 .. as-of, as in lib.report.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from lib import db, models
-from lib.report import WINDOW_DAYS
+from lib import audit, db, models
+from lib.report import BASELINE_DAYS, WINDOW_DAYS
+from lib.vocabulary import PRODUCTS
 
 HISTORY_DAYS = 120
-SPIKE_DAY_FACTOR = 10.0
 
 # product -> the daily metrics its chart draws (the first is the billed volume).
 PRODUCT_METRICS: dict[str, tuple[str, ...]] = {
@@ -43,13 +43,16 @@ def history_start(as_of: dt.date) -> dt.date:
 
 
 def subscribed_products(engine: Engine, customer_id: str) -> list[str]:
+    """The customer's products, in the contract's order (analytics first)."""
     with db.read_session(engine) as session:
-        found = session.scalars(
-            select(models.Subscription.product).where(
-                models.Subscription.customer_id == customer_id
+        found = set(
+            session.scalars(
+                select(models.Subscription.product).where(
+                    models.Subscription.customer_id == customer_id
+                )
             )
         )
-        return sorted(found)
+    return [p for p in PRODUCTS if p in found] + sorted(found - set(PRODUCTS))
 
 
 def daily(engine: Engine, customer_id: str, as_of: dt.date, metrics: list[str]) -> pd.DataFrame:
@@ -73,11 +76,32 @@ def daily(engine: Engine, customer_id: str, as_of: dt.date, metrics: list[str]) 
         else pd.Series(0, index=full, dtype="int64")
     )
     out = values.rename("value").reset_index()
-    out["spike"] = mark_spikes(out)
+    out["spike"] = mark_spikes(out, as_of)
     return out
 
 
-def mark_spikes(frame: pd.DataFrame) -> pd.Series:
-    """True on the days of each metric above SPIKE_DAY_FACTOR x that metric's median day."""
-    medians = frame.groupby("metric")["value"].transform("median")
-    return (medians > 0) & (frame["value"] > SPIKE_DAY_FACTOR * medians)
+def spike_day_ratio() -> float:
+    return float(audit.thresholds().rule("usage_spike").number("max_day_ratio"))
+
+
+def mark_spikes(
+    frame: pd.DataFrame,
+    as_of: dt.date,
+    day_ratio: float | None = None,
+    min_baseline_days: int | None = None,
+) -> pd.Series:
+    """True on the days above `day_ratio` x the metric's average baseline day."""
+    rule = audit.thresholds().rule("usage_spike")
+    ratio = spike_day_ratio() if day_ratio is None else day_ratio
+    needed = (
+        int(rule.number("min_baseline_days")) if min_baseline_days is None else min_baseline_days
+    )
+    baseline_end = window_start(as_of) - dt.timedelta(days=1)
+    baseline_start = baseline_end - dt.timedelta(days=BASELINE_DAYS - 1)
+    in_baseline = (frame["date"] >= baseline_start) & (frame["date"] <= baseline_end)
+    baseline = frame["value"].where(in_baseline)
+    average = baseline.groupby(frame["metric"]).transform("sum") / BASELINE_DAYS
+    days_with_data = (baseline > 0).groupby(frame["metric"]).transform("sum")
+    return ((days_with_data >= needed) & (average > 0) & (frame["value"] > ratio * average)).astype(
+        bool
+    )

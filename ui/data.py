@@ -13,7 +13,7 @@ import datetime as dt
 import streamlit as st
 from sqlalchemy import Engine
 
-from lib import db, report
+from lib import audit, db, health, outreach, report
 from lib.report import CustomerReport
 from ui import settings
 
@@ -63,6 +63,36 @@ def reports(on: dt.date | None = None) -> list[CustomerReport]:
 
 def report_for(customer_id: str, on: dt.date | None = None) -> CustomerReport | None:
     return _report(settings.database_url(), on or as_of(), customer_id)
+
+
+@st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner=False)
+def _findings(url: str, as_of: dt.date, customer_id: str) -> list[audit.Finding]:
+    return audit.for_customer(_engine(url), customer_id, as_of, include_closed=True)
+
+
+def findings_for(customer_id: str, on: dt.date | None = None) -> list[audit.Finding]:
+    """Every finding of a customer, open, fixed and dismissed (the report lists open ones)."""
+    return _findings(settings.database_url(), on or as_of(), customer_id)
+
+
+@st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner=False)
+def _health(url: str, as_of: dt.date, customer_id: str) -> health.Health:
+    return health.for_customer(_engine(url), customer_id, as_of)
+
+
+def health_for(customer_id: str, on: dt.date | None = None) -> health.Health:
+    return _health(settings.database_url(), on or as_of(), customer_id)
+
+
+@st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner="Writing the draft...")
+def _draft(url: str, kind: str, customer_id: str, as_of: dt.date, sender: str) -> outreach.Draft:
+    make = outreach.initial_draft if kind == "initial" else outreach.final_draft
+    return make(_engine(url), customer_id, as_of, sender)
+
+
+def draft(kind: str, customer_id: str, sender: str, on: dt.date | None = None) -> outreach.Draft:
+    """The initial (week 1) or final (weeks 7-8) outreach email, from lib.outreach."""
+    return _draft(settings.database_url(), kind, customer_id, on or as_of(), sender)
 
 
 def changed() -> None:

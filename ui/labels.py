@@ -62,6 +62,11 @@ def day(value: dt.date | None) -> str:
     return value.strftime("%a %d %b %Y") if value else "-"
 
 
+def short_day(value: dt.date, as_of: dt.date) -> str:
+    """ "Mon 16 Mar" (the year only when it is not as-of's)."""
+    return value.strftime("%a %d %b" if value.year == as_of.year else "%d %b %Y")
+
+
 def due_text(status: str, due_on: dt.date, as_of: dt.date) -> str:
     """E.g. "overdue by 4 days", "due today", "due in 3 days"."""
     delta = (due_on - as_of).days

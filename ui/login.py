@@ -13,6 +13,7 @@ locked name is refused before its password is even checked.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from ui import settings
 
 LOGOUT_REQUESTED = "logout_requested"
 LOCK_NOTICE = "login_lock_notice"  # the last lockout message, shown until the next attempt
+FORM_SIGNED_IN = "signed_in_by_form"  # set by a password sign-in (not a cookie) this run
 SIGN_IN_FIELDS = {
     "Form name": "Sign in",
     "Username": "Username",
@@ -97,6 +99,7 @@ def _limit_password_checks(authenticator: stauth.Authenticate) -> None:
         signed_in = check(username, password, *args, **kwargs)
         if signed_in:
             guard().record_success(username)
+            st.session_state[FORM_SIGNED_IN] = True
         else:
             after = guard().record_failure(username, now)
             if not after.allowed:
@@ -107,7 +110,8 @@ def _limit_password_checks(authenticator: stauth.Authenticate) -> None:
     model.login = guarded
 
 
-def _authenticator() -> stauth.Authenticate:
+def authenticator() -> stauth.Authenticate:
+    """This run's authenticator (it renders the cookie reader: create it once per run)."""
     config = auth.read_auth(settings.auth_file())
     authenticator = stauth.Authenticate(
         {"usernames": config["credentials"]["usernames"]},
@@ -126,23 +130,39 @@ def request_logout() -> None:
     st.session_state[LOGOUT_REQUESTED] = True
 
 
-def gate() -> auth.User | None:
-    """The signed-in user, or None after drawing the sign-in form.
-
-    Called at the top of every run, before any page exists.
-    """
-    authenticator = _authenticator()  # also reads the browser's sign-in cookie
-    signed_in = bool(st.session_state.get("authentication_status"))
-    if signed_in and st.session_state.pop(LOGOUT_REQUESTED, False):
-        authenticator.logout(location="unrendered")
-    elif signed_in and current_user() is None:
-        # Signed in, but the login was removed from the file since.
-        authenticator.logout(location="unrendered")
-    user = current_user()
-    if user is not None:
-        return user
-    _sign_in_form(authenticator)
+def settle(authenticator: stauth.Authenticate) -> auth.User | None:
+    """The signed-in user after this run's sign-out request (or removed login), or None."""
+    if st.session_state.get("authentication_status") and (
+        st.session_state.pop(LOGOUT_REQUESTED, False) or current_user() is None
+    ):
+        # Asked to sign out, or the login was removed from the file since sign-in.
+        authenticator.logout(location="unrendered")  # also deletes the browser's cookie
     return current_user()
+
+
+def sign_in_pages(authenticator: stauth.Authenticate, url_paths: Iterable[str]) -> list[st.Page]:
+    """Before sign-in, every URL of the app shows the sign-in form, nothing else.
+
+    Registering the app's URL paths (not its pages) keeps a deep link such as
+    /customer?id=acme in the address bar, so the same page opens after sign-in;
+    a path the user's role lacks then falls back to the role's default page.
+    """
+
+    def sign_in() -> None:
+        _sign_in_form(authenticator)
+        if current_user() is None:
+            return
+        if st.session_state.pop(FORM_SIGNED_IN, False):
+            # The authenticator is setting its cookie in the browser; that component
+            # reruns the app when done, which then shows the user's pages.
+            st.success("Signed in. Opening your pages...", icon=":material/login:")
+            st.button("Continue", key="sign_in_continue", icon=":material/arrow_forward:")
+            return
+        st.rerun()  # signed in by the browser's cookie: build this user's pages now
+
+    pages = [st.Page(sign_in, title="Sign in", url_path="sign-in", default=True)]
+    pages += [st.Page(sign_in, title="Sign in", url_path=path) for path in url_paths]
+    return pages
 
 
 def _sign_in_form(authenticator: stauth.Authenticate) -> None:
