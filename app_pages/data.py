@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy import func, select
 
 from lib import db, importer, models, posthog_sync
+from lib.csv_safe import to_safe_csv
 from lib.importer import ImportRejected, Source
 from ui import access, data, telemetry
 
@@ -113,7 +114,7 @@ if outcome is not None:
         )
         st.download_button(
             "Download the problems (CSV)",
-            problems.to_csv(index=False).encode("utf-8"),
+            to_safe_csv(problems),  # the values are the user's cells: never formulas
             file_name="import-problems.csv",
             mime="text/csv",
             icon=":material/download:",
@@ -161,8 +162,25 @@ if connection is not None:
                     engine, user=username, since=since, dry_run=dry_run, progress=show
                 )
                 st.session_state[SYNC_RESULT] = ("ok", outcome_)
+                if not outcome_.dry_run:
+                    telemetry.track(
+                        "import_completed",
+                        source="posthog",
+                        rows=outcome_.changed,
+                        added=sum(k.added for k in outcome_.imported.kinds.values()),
+                        updated=sum(k.updated for k in outcome_.imported.kinds.values()),
+                    )
             except (posthog_sync.SyncError, ImportRejected) as error:
                 st.session_state[SYNC_RESULT] = ("failed", error)
+                telemetry.track(
+                    "import_failed",
+                    source="posthog",
+                    reason="rejected"
+                    if isinstance(error, ImportRejected)
+                    else "config"
+                    if isinstance(error, posthog_sync.ConfigError)
+                    else "sync",
+                )
             bar.empty()
 
 sync_outcome = st.session_state.get(SYNC_RESULT)
