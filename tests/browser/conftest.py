@@ -184,14 +184,19 @@ def app_server(
     OUTPUT.mkdir(exist_ok=True)
     log = OUTPUT / f"streamlit-{database}.log"
     port = _free_port()
+    # Only our secrets (never a developer's .streamlit/secrets.toml: no PostHog key,
+    # no cookie key from there), and no wait before the login form checks a cookie.
+    secrets_file = folder / "secrets.toml"
+    secrets_file.write_text("[auth]\nlogin_sleep_time = 0\n", encoding="utf-8")
     env = {
-        **os.environ,
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POSTHOG_", "ONBOARDING_"))  # never telemetry from tests
+    }
+    env |= {
         settings.DATABASE_URL_ENV: database_url,
         settings.AUTH_FILE_ENV: str(auth_file),
         settings.COOKIE_KEY_ENV: secrets.token_urlsafe(48),
-        # Never send telemetry from tests.
-        "POSTHOG_DISABLED": "1",
-        "ONBOARDING_POSTHOG_KEY": "",
     }
     command = [
         sys.executable,
@@ -206,6 +211,7 @@ def app_server(
         "--server.runOnSave=false",
         "--browser.gatherUsageStats=false",
         "--client.showErrorDetails=full",
+        f"--secrets.files={secrets_file}",
     ]
     with log.open("wb") as log_handle:
         process = subprocess.Popen(
@@ -248,15 +254,20 @@ def context(browser: Browser, app_server: AppServer) -> Iterator[BrowserContext]
 
 
 @pytest.fixture
-def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+def page(
+    context: BrowserContext, app_server: AppServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """A tab; afterwards, whatever the server logged as a failure fails the test."""
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_start = len(app_server.log_text())
     yield page
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         shot(page, f"FAILED-{request.node.name}")
     page.close()
+    logged = app_server.log_text()[log_start:]
+    if "Traceback" in logged:
+        pytest.fail(f"the server logged a traceback during the test:\n{logged[-4000:]}")
 
 
 @pytest.hookimpl(wrapper=True)

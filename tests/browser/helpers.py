@@ -11,6 +11,8 @@ from tests.browser.conftest import PASSWORD
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
+# What ui.errors.friendly shows instead of a traceback (the details go to the server log).
+FRIENDLY_ERRORS = ("Something went wrong on this page", "The database cannot be reached")
 
 
 def wait_idle(page: Page, timeout_ms: int = 30_000) -> None:
@@ -39,6 +41,10 @@ def assert_no_exception(page: Page) -> None:
     errors = page.locator(EXCEPTION)
     if errors.count():
         raise AssertionError(f"the page shows an exception:\n{errors.first.inner_text()}")
+    for message in FRIENDLY_ERRORS:
+        shown = page.get_by_text(message)
+        if shown.count():
+            raise AssertionError(f"the page shows an error: {shown.first.inner_text()}")
 
 
 def login_form(page: Page) -> None:

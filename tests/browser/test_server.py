@@ -17,4 +17,3 @@ def test_server_is_healthy_and_renders(app_server: AppServer, page: Page) -> Non
     page.wait_for_selector(APP)
     wait_idle(page)
     assert_no_exception(page)
-    assert "Traceback" not in app_server.log_text()
