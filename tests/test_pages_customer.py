@@ -1,0 +1,189 @@
+"""The customer page, from app.py after sign-in: header, audit, step log writes, roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+from streamlit.testing.v1 import AppTest
+
+from lib import audit, db, findings, models, report
+from tests.apptest_support import AS_OF, page_errors
+
+CUSTOMER = "ollivander-games-00033"  # priya's, week 4, initial outreach overdue, 5 findings
+PAGE = "app_pages/customer.py"
+
+
+@pytest.fixture
+def app_engine(demo_db_url: str) -> Iterator[Engine]:
+    """The demo database the app uses (SQLite), for checking what the page wrote."""
+    engine = db.make_engine(demo_db_url)
+    yield engine
+    engine.dispose()
+
+
+def open_customer(login_app: Callable[..., AppTest], user: str = "priya") -> AppTest:
+    return login_app(user, page=PAGE, query={"id": CUSTOMER})
+
+
+def test_header_and_sections(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
+    at = open_customer(login_app)
+    assert not page_errors(at)
+    (rep,) = report.build(app_engine, AS_OF, CUSTOMER)
+    assert [t.value for t in at.title] == [rep.customer.name]
+    # The name and program week stay visible in the sidebar whatever the tab.
+    assert any(
+        rep.customer.name in m.value and f"Week {rep.timeline.program_week}" in m.value
+        for m in at.sidebar.markdown
+    )
+    assert [s.value for s in at.subheader] == [f"Findings ({len(rep.findings)} open)", "Health"]
+    assert {m.label for m in at.metric} >= {
+        "Program week",
+        "MRR",
+        "Projected bill",
+        "Savings found",
+        "Health score",
+    }
+    assert at.code[0].value.startswith(rep.customer.name)  # the draft's subject
+    assert len(at.get("download_button")) == 2
+
+
+def test_record_a_step_from_the_step_log(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    at = open_customer(login_app)
+    at.selectbox(key="customer_step").set_value("first_meeting")
+    at.button_group(key="customer_status").set_value("scheduled")
+    at.date_input(key="customer_on").set_value(AS_OF + dt.timedelta(days=2))
+    at.text_area(key="customer_note").input("agenda: flags bootstrap")
+    at.button(key="FormSubmitter:customer_record-Save").click()
+    at.run()
+    assert not page_errors(at)
+    assert "First call recorded as scheduled" in at.success[0].value
+    (rep,) = report.build(app_engine, AS_OF, CUSTOMER)
+    first = rep.timeline.steps["first_meeting"]
+    assert (first.status, first.date) == ("scheduled", AS_OF + dt.timedelta(days=2))
+    with db.read_session(app_engine) as session:
+        row = session.scalars(
+            select(models.Step).where(
+                models.Step.customer_id == CUSTOMER, models.Step.step == "first_meeting"
+            )
+        ).one()
+        logged = session.scalars(
+            select(models.AuditLog).where(
+                models.AuditLog.customer_id == CUSTOMER, models.AuditLog.user == "priya"
+            )
+        ).all()
+    assert (row.note, row.recorded_by) == ("agenda: flags bootstrap", "priya")
+    assert [e.entity for e in logged] == ["steps"]
+    # The History tab shows the write with its user.
+    history = at.dataframe[-1].value
+    assert history.iloc[0]["Who"] == "priya"
+
+
+@pytest.mark.parametrize(
+    "reason,written,message",
+    [
+        ("", False, "reason"),  # an extension needs a reason: shown inline, nothing written
+        ("wants a third call", True, "Program extended"),
+    ],
+)
+def test_extend_the_window(
+    login_app: Callable[..., AppTest], app_engine: Engine, reason: str, written: bool, message: str
+) -> None:
+    at = open_customer(login_app)
+    until = at.date_input(key="customer_until").value
+    at.text_input(key="customer_reason").input(reason)
+    at.button(key="FormSubmitter:customer_extend-Extend").click()
+    at.run()
+    assert not at.exception
+    shown = [e.value for e in at.error] + [s.value for s in at.success]
+    assert any(message in m for m in shown)
+    with db.read_session(app_engine) as session:
+        customer = session.get(models.Customer, CUSTOMER)
+        assert customer is not None
+        assert customer.extended_until == (until if written else None)
+
+
+def test_mark_a_finding_fixed_and_reopen(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    at = open_customer(login_app)
+    (rep,) = report.build(app_engine, AS_OF, CUSTOMER)
+    rule = max(rep.findings, key=lambda f: f.est_monthly_saving_usd).rule
+    at.button(key=f"finding_{CUSTOMER}_{rule}_fixed").click()
+    at.run()
+    assert not page_errors(at)
+    with db.read_session(app_engine) as session:
+        state = findings.states(session, CUSTOMER)[rule]
+    assert (state.state, state.fixed_on, state.updated_by) == ("fixed", AS_OF, "priya")
+    (after,) = report.build(app_engine, AS_OF, CUSTOMER)
+    assert rule not in {f.rule for f in after.findings}
+    assert at.subheader[0].value == f"Findings ({len(rep.findings) - 1} open)"
+    at.button(key=f"finding_{CUSTOMER}_{rule}_reopen").click()
+    at.run()
+    with db.read_session(app_engine) as session:
+        assert findings.states(session, CUSTOMER)[rule].state == "open"
+
+
+def test_dismiss_needs_a_reason(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
+    at = open_customer(login_app)
+    found = audit.for_customer(app_engine, CUSTOMER, AS_OF)
+    rule = found[0].rule
+    at.button(key=f"finding_{CUSTOMER}_{rule}_dismiss").click()
+    at.run()
+    assert "needs a reason" in at.error[0].value
+    at.text_input(key=f"finding_{CUSTOMER}_{rule}_reason").input("customer wants it")
+    at.button(key=f"finding_{CUSTOMER}_{rule}_dismiss").click()
+    at.run()
+    with db.read_session(app_engine) as session:
+        state = findings.states(session, CUSTOMER)[rule]
+    assert (state.state, state.reason) == ("dismissed", "customer wants it")
+
+
+def test_relationship_rating(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
+    at = open_customer(login_app)
+    at.button_group(key=f"customer_rating_{CUSTOMER}").set_value(4)
+    at.run()
+    at.button(key="customer_rating_save").click()
+    at.run()
+    with db.read_session(app_engine) as session:
+        customer = session.get(models.Customer, CUSTOMER)
+        assert customer is not None and customer.relationship_rating == 4
+
+
+def test_leadership_reads_only(login_app: Callable[..., AppTest]) -> None:
+    at = open_customer(login_app, "lead")
+    assert not page_errors(at)
+    assert [t.value for t in at.title] == ["Ollivander Games"]
+    writes = [b.key for b in at.button if b.key != "sidebar_logout"]
+    assert writes == []  # no step log forms, no finding buttons, no rating
+    assert any("Read-only" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    "query,warning",
+    [
+        ({"id": "no-such-customer"}, "No customer with id 'no-such-customer'"),  # bad link
+        ({}, None),  # no id at all: a picker
+    ],
+)
+def test_missing_customer_offers_a_picker(
+    login_app: Callable[..., AppTest], query: dict[str, str], warning: str | None
+) -> None:
+    at = login_app("priya", page=PAGE, query=query)
+    assert not at.exception
+    assert [w.value for w in at.warning] == ([warning + ". Pick one below."] if warning else [])
+    assert at.selectbox(key="customer_pick")
+
+
+def test_customer_page_on_both_databases(
+    login_app: Callable[..., AppTest], demo_db_url_any: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONBOARDING_DATABASE_URL", demo_db_url_any)
+    at = open_customer(login_app)
+    assert not page_errors(at)
+    assert [t.value for t in at.title] == ["Ollivander Games"]
+    assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 2
