@@ -37,7 +37,8 @@ def _load(_engine: Engine, database: str, as_of: dt.date) -> OutcomesData:
 
 
 def _title(section: Section) -> alt.TitleParams:
-    lines = textwrap.wrap(section.title, width=90) or [section.title]
+    # Vega-Lite titles do not wrap; half-width charts fit about 60 characters a line.
+    lines = textwrap.wrap(section.title, width=60) or [section.title]
     return alt.TitleParams(text=lines, anchor="start", fontSize=15, offset=12)
 
 
@@ -55,7 +56,7 @@ def funnel_chart(section: Section) -> alt.TopLevelMixin:
         )
         .mark_bar()
         .encode(
-            y=alt.Y("step_label:N", sort=STEP_ORDER, title=None),
+            y=alt.Y("step_label:N", sort=STEP_ORDER, title=None, axis=alt.Axis(labelLimit=200)),
             x=alt.X("customers:Q", stack="zero", title="Customers who entered in the period"),
             color=alt.Color(
                 "timing_label:N",
@@ -74,13 +75,18 @@ def funnel_chart(section: Section) -> alt.TopLevelMixin:
                 alt.Tooltip("on_time_pct:Q", title="On time", format=".0%"),
             ],
         )
-        .properties(height=220)
+        .properties(height=alt.Step(34))
     )
 
 
 def cohorts_chart(section: Section) -> alt.TopLevelMixin:
     base = alt.Chart(section.frame).encode(
-        x=alt.X("step_label:N", sort=STEP_ORDER, title=None, axis=alt.Axis(labelAngle=0)),
+        x=alt.X(
+            "step_label:N",
+            sort=STEP_ORDER,
+            title=None,
+            axis=alt.Axis(labelAngle=-30, labelOverlap=False),
+        ),
         y=alt.Y("entry_month:O", title="Entry month"),
     )
     cells = base.mark_rect().encode(
@@ -121,7 +127,12 @@ def speed_chart(section: Section) -> alt.TopLevelMixin:
         )
         .mark_bar()
         .encode(
-            y=alt.Y("milestone_label:N", sort=list(outcomes.MILESTONES.values()), title=None),
+            y=alt.Y(
+                "milestone_label:N",
+                sort=list(outcomes.MILESTONES.values()),
+                title=None,
+                axis=alt.Axis(labelLimit=200),
+            ),
             yOffset=alt.YOffset("measure_label:N", sort=["Median", "80th percentile"]),
             x=alt.X("days:Q", title="Days from entry"),
             color=alt.Color(
@@ -193,9 +204,7 @@ def refunds_chart(section: Section) -> alt.TopLevelMixin:
 def retention_chart(section: Section) -> alt.TopLevelMixin:
     base = alt.Chart(section.frame)
     order = list(outcomes.RETENTION_GROUPS.values())
-    group_x = alt.X(
-        "group_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=160)
-    )
+    group_y = alt.Y("group_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
     tooltip = [
         alt.Tooltip("group_label:N", title="Group"),
         alt.Tooltip("customers:Q", title="Customers 90+ days in"),
@@ -206,8 +215,8 @@ def retention_chart(section: Section) -> alt.TopLevelMixin:
         alt.Tooltip("spend_change_pct:Q", title="Spend change", format="+.0%"),
     ]
     bars = base.mark_bar().encode(
-        x=group_x,
-        y=alt.Y(
+        y=group_y,
+        x=alt.X(
             "retention_pct:Q",
             title="3-month logo retention",
             scale=alt.Scale(domain=[0, 1]),
@@ -218,17 +227,18 @@ def retention_chart(section: Section) -> alt.TopLevelMixin:
         ),
         tooltip=tooltip,
     )
+    # The target, drawn from the frame's own target_pct column.
     target = base.mark_rule(strokeDash=[6, 4], color="#151515", size=2).encode(
-        y="max(target_pct):Q"
+        x="max(target_pct):Q"
     )
-    target_label = base.mark_text(align="left", dx=4, dy=-8, fontWeight="bold").encode(
-        y="max(target_pct):Q",
-        x=alt.value(0),
+    target_label = base.mark_text(align="center", dy=-8, fontWeight="bold").encode(
+        x="max(target_pct):Q",
+        y=alt.value(0),
         text=alt.value(f"Target {outcomes.RETENTION_TARGET:.0%}"),
     )
     spend = base.mark_bar().encode(
-        x=group_x,
-        y=alt.Y(
+        y=group_y,
+        x=alt.X(
             "spend_change_pct:Q",
             title="Spend change since the first month",
             axis=alt.Axis(format="+.0%"),
@@ -237,9 +247,10 @@ def retention_chart(section: Section) -> alt.TopLevelMixin:
         tooltip=tooltip,
     )
     return alt.hconcat(
-        (bars + target + target_label).properties(height=260, width=320),
-        spend.properties(height=260, width=320),
+        (bars + target + target_label).properties(height=alt.Step(30), width=300),
+        spend.properties(height=alt.Step(30), width=260),
         title=_title(section),
+        spacing=24,
     )
 
 
@@ -311,8 +322,7 @@ def draw(section: Section, filters: Filters) -> None:
         alt=section.title,
         width="stretch" if section.key not in ("retention", "team") else "content",
     )
-    left, right = st.columns([1, 3], vertical_alignment="center")
-    left.download_button(
+    st.download_button(
         "Download the numbers (CSV)",
         data=outcomes.csv_bytes(section.frame),
         file_name=f"outcomes-{section.key}-{filters.entered_from}-{filters.entered_to}.csv",
@@ -323,7 +333,7 @@ def draw(section: Section, filters: Filters) -> None:
         args=("outcomes_downloaded",),
         kwargs={"chart": section.key},
     )
-    right.caption(outcomes.DEFINITIONS[section.key])
+    st.caption(outcomes.DEFINITIONS[section.key])
 
 
 # --------------------------------------------------------------------- page
