@@ -584,29 +584,29 @@ def outreach_panel(rep: CustomerReport) -> None:
 
 
 # ------------------------------------------------------------------ layout
-audit_tab, plan_tab, usage_tab, outreach_tab, log_tab, history_tab = st.tabs(
-    [
-        ":material/fact_check: Audit",
-        ":material/timeline: Timeline",
-        ":material/monitoring: Usage",
-        ":material/mail: Outreach",
-        ":material/checklist: Step log",
-        ":material/history: History",
-    ]
-)
-with audit_tab:
-    findings_col, health_col = st.columns([3, 2], gap="large")
-    with findings_col:
-        findings_panel(rep)
-    with health_col:
-        health_panel(rep)
-with plan_tab:
-    st.altair_chart(timeline_chart(rep), width="stretch")
-with usage_tab:
-    usage_charts(rep)
-with outreach_tab:
-    outreach_panel(rep)
-with log_tab:
-    step_log(rep)
-with history_tab:
-    history(rep)
+# Only the open tab runs (a cold page stays fast), and the tab is in the URL:
+# /customer?id=acme&tab=Outreach opens that tab for whoever follows the link.
+TABS = ("Audit", "Timeline", "Usage", "Outreach", "Step log", "History")
+tabs = dict(zip(TABS, st.tabs(TABS, key="tab", bind="query-params", default="Audit"), strict=True))
+with tabs["Audit"]:
+    if tabs["Audit"].open:
+        findings_col, health_col = st.columns([3, 2], gap="large")
+        with findings_col:
+            findings_panel(rep)
+        with health_col:
+            health_panel(rep)
+with tabs["Timeline"]:
+    if tabs["Timeline"].open:
+        st.altair_chart(timeline_chart(rep), width="stretch")
+with tabs["Usage"]:
+    if tabs["Usage"].open:
+        usage_charts(rep)
+with tabs["Outreach"]:
+    if tabs["Outreach"].open:
+        outreach_panel(rep)
+with tabs["Step log"]:
+    if tabs["Step log"].open:
+        step_log(rep)
+with tabs["History"]:
+    if tabs["History"].open:
+        history(rep)

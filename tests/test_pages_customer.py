@@ -24,8 +24,16 @@ def app_engine(demo_db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def open_customer(login_app: Callable[..., AppTest], user: str = "priya") -> AppTest:
-    return login_app(user, page=PAGE, query={"id": CUSTOMER})
+def open_customer(
+    login_app: Callable[..., AppTest], user: str = "priya", tab: str | None = None
+) -> AppTest:
+    """The customer's page as a shared link opens it: /customer?id=...&tab=..."""
+    return login_app(user, page=PAGE, query={"id": CUSTOMER, **({"tab": tab} if tab else {})})
+
+
+def show_tab(at: AppTest, tab: str) -> AppTest:
+    at.query_params["tab"] = tab
+    return at.run()
 
 
 def test_header_and_sections(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
@@ -46,14 +54,18 @@ def test_header_and_sections(login_app: Callable[..., AppTest], app_engine: Engi
         "Savings found",
         "Health score",
     }
+    assert not at.code  # only the open tab runs
+    show_tab(at, "Outreach")
+    assert not page_errors(at)
     assert at.code[0].value.startswith(rep.customer.name)  # the draft's subject
     assert len(at.get("download_button")) == 2
+    assert any(rep.customer.name in m.value for m in at.sidebar.markdown)  # still visible
 
 
 def test_record_a_step_from_the_step_log(
     login_app: Callable[..., AppTest], app_engine: Engine
 ) -> None:
-    at = open_customer(login_app)
+    at = open_customer(login_app, tab="Step log")
     at.selectbox(key="customer_step").set_value("first_meeting")
     at.button_group(key="customer_status").set_value("scheduled")
     at.date_input(key="customer_on").set_value(AS_OF + dt.timedelta(days=2))
@@ -79,7 +91,7 @@ def test_record_a_step_from_the_step_log(
     assert (row.note, row.recorded_by) == ("agenda: flags bootstrap", "priya")
     assert [e.entity for e in logged] == ["steps"]
     # The History tab shows the write with its user.
-    history = at.dataframe[-1].value
+    history = show_tab(at, "History").dataframe[0].value
     assert history.iloc[0]["Who"] == "priya"
 
 
@@ -93,7 +105,7 @@ def test_record_a_step_from_the_step_log(
 def test_extend_the_window(
     login_app: Callable[..., AppTest], app_engine: Engine, reason: str, written: bool, message: str
 ) -> None:
-    at = open_customer(login_app)
+    at = open_customer(login_app, tab="Step log")
     until = at.date_input(key="customer_until").value
     at.text_input(key="customer_reason").input(reason)
     at.button(key="FormSubmitter:customer_extend-Extend").click()
@@ -154,13 +166,14 @@ def test_relationship_rating(login_app: Callable[..., AppTest], app_engine: Engi
         assert customer is not None and customer.relationship_rating == 4
 
 
-def test_leadership_reads_only(login_app: Callable[..., AppTest]) -> None:
-    at = open_customer(login_app, "lead")
+@pytest.mark.parametrize("tab", ["Audit", "Step log", "Outreach"])
+def test_leadership_reads_only(login_app: Callable[..., AppTest], tab: str) -> None:
+    at = open_customer(login_app, "lead", tab)
     assert not page_errors(at)
     assert [t.value for t in at.title] == ["Ollivander Games"]
     writes = [b.key for b in at.button if b.key != "sidebar_logout"]
     assert writes == []  # no step log forms, no finding buttons, no rating
-    assert any("Read-only" in c.value for c in at.caption)
+    assert not at.get("button_group") or tab == "Outreach"  # the draft picker only
 
 
 @pytest.mark.parametrize(
@@ -186,4 +199,8 @@ def test_customer_page_on_both_databases(
     at = open_customer(login_app)
     assert not page_errors(at)
     assert [t.value for t in at.title] == ["Ollivander Games"]
+    for tab in ("Timeline", "Usage", "Outreach", "Step log", "History"):
+        show_tab(at, tab)
+        assert not page_errors(at), tab
+    show_tab(at, "Usage")
     assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 2
