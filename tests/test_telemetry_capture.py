@@ -218,37 +218,3 @@ def test_customer_opened_names_the_customer_by_id_only(
     ]
     sent = json.dumps([r["body"] for r in received.requests])
     assert customer.name not in sent  # nothing personal beyond the id
-
-
-def test_recording_the_initial_outreach_counts_as_sent(
-    app_env: Path, no_env_key: None, capture_server: tuple[str, Received], demo_db_url: str
-) -> None:
-    host, received = capture_server
-    engine = db.make_engine(demo_db_url)
-    with db.read_session(engine) as session:
-        customer_id = session.scalars(
-            select(models.Customer.customer_id).order_by(models.Customer.customer_id)
-        ).first()
-    engine.dispose()
-    assert customer_id is not None
-    at = signed_in("dana", {"project_api_key": KEY, "host": host})
-    at.query_params["id"] = customer_id
-    at.switch_page("app_pages/customer.py").run()
-    at.selectbox(key="customer_step").set_value("initial_outreach")
-    at.button(key="FormSubmitter:customer_record-Save").click().run()
-    assert page_errors(at) == []
-    ui_telemetry.client(KEY, host).flush(10)
-    events = wait_for(received, 5)
-    written = [
-        (e["event"], custom(e["properties"]))
-        for e in events
-        if e["event"] in ("step_recorded", "outreach_sent")
-    ]
-    common = {"role": "team", "app": "onboarding-console", "customer_id": customer_id}
-    assert written == [
-        (
-            "step_recorded",
-            {**common, "step": "initial_outreach", "status": "done", "source": "customer"},
-        ),
-        ("outreach_sent", {**common, "kind": "initial"}),
-    ]
