@@ -843,7 +843,7 @@ class HomeworkSummary:
     def line(self) -> str:
         if not self.items:
             return "No homework was sent."
-        text = f"Homework: {self.done} of {self.total} task(s) done"
+        text = f"{self.done} of {self.total} homework task{'s' if self.total != 1 else ''} done"
         if self.done_by_data:
             text += f" ({self.done_by_data} confirmed in your data)"
         return text + "."

@@ -538,7 +538,7 @@ def test_send_then_verify_after_import(engine: Engine, acme: str) -> None:
     with db.read_session(engine) as session:
         summary = homework.completion_summary(session, "acme")
     assert (summary.total, summary.done, summary.done_by_data) == (3, 3, 2)
-    assert summary.line() == "Homework: 3 of 3 task(s) done (2 confirmed in your data)."
+    assert summary.line() == "3 of 3 homework tasks done (2 confirmed in your data)."
     assert "- [x] Send events through a reverse proxy" in summary.markdown()
     homework.tick(engine, "dana", proxy, False)
     assert {v.id: v.status for v in _list(engine)}[proxy] == "sent"
