@@ -140,3 +140,41 @@ def test_bad_input_writes_nothing(engine: Engine, customer: str, call, message: 
             )
             == 0
         )
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        None,  # nothing recorded: undo clears
+        ("scheduled", dt.date(2026, 3, 20), "booked by email"),  # a booking: undo puts it back
+    ],
+)
+def test_restore_undoes_a_record(
+    engine: Engine, customer: str, before: tuple[str, dt.date, str] | None
+) -> None:
+    if before is not None:
+        steps.record(engine, "dana", customer, "first_meeting", *before)
+    expected = step_state(engine, "first_meeting")
+    previous = steps.record(engine, "dana", customer, "first_meeting", "done", AS_OF)
+    assert step_state(engine, "first_meeting") == ("done", AS_OF)
+    steps.restore(engine, "dana", customer, "first_meeting", previous)
+    assert step_state(engine, "first_meeting") == expected
+    entries = steps.recorded(engine, customer)
+    if before is None:
+        assert "first_meeting" not in entries
+    else:
+        entry = entries["first_meeting"]
+        assert (entry.status, entry.date, entry.note) == before
+
+
+def test_change_summaries_hide_passwords(engine: Engine, customer: str) -> None:
+    from lib import changes
+
+    steps.record(engine, "dana", customer, "homework", "done", AS_OF)
+    steps.record(engine, "lee", customer, "homework", "skipped", AS_OF)
+    newest, oldest = changes.recent(engine, customer)[:2]
+    assert (newest.user, newest.action) == ("lee", "update")
+    assert "status: done -> skipped" in newest.summary
+    assert oldest.action == "insert"
+    hidden = changes.Change(newest.at, "admin", "update", "logins", "x", {"password": "s3cret"})
+    assert hidden.summary == "password: (changed)"
