@@ -8,6 +8,7 @@ cleared, the audit log records the user).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -123,11 +124,11 @@ cells[3].metric(
 )
 
 
-def write(action_text: str, notice_text: str, change: object) -> None:
+def write(action_text: str, notice_text: str, change: Callable[[str], object]) -> None:
     """One write as the signed-in user; a refused input is shown where it happened."""
     try:
         with access.writing(action_text) as user:
-            change(user)  # type: ignore[operator]
+            change(user)
     except (StepError, FindingStateError, ValueError, LookupError) as error:
         st.error(str(error), icon=":material/error:")
         return

@@ -64,10 +64,10 @@ outcome = st.session_state.get(RESULT)
 if outcome is not None:
     kind, detail = outcome
     if kind == "ok":
-        result: importer.ImportResult = detail
-        if result.changed:
+        imported: importer.ImportResult = detail
+        if imported.changed:
             st.success(
-                f"Imported: {result.changed:,} rows added or updated.", icon=":material/done_all:"
+                f"Imported: {imported.changed:,} rows added or updated.", icon=":material/done_all:"
             )
         else:
             st.info("Nothing changed: the database already had these rows.", icon=":material/info:")
@@ -80,17 +80,17 @@ if outcome is not None:
                         "Updated": r.updated,
                         "Unchanged": r.unchanged,
                     }
-                    for r in result.kinds.values()
+                    for r in imported.kinds.values()
                 ]
             ),
             hide_index=True,
         )
-        for warning in result.warnings:
+        for warning in imported.warnings:
             st.warning(warning, icon=":material/warning:")
     else:
-        rejected: ImportRejected = detail
+        refused: ImportRejected = detail
         st.error(
-            f"Import refused, nothing was written: {rejected.total} problem(s). "
+            f"Import refused, nothing was written: {refused.total} problem(s). "
             "Fix them in the files and upload again.",
             icon=":material/block:",
         )
@@ -103,7 +103,7 @@ if outcome is not None:
                     "Value": p.value if p.value is not None else "",
                     "Expected": p.expected,
                 }
-                for p in rejected.problems
+                for p in refused.problems
             ]
         )
         st.dataframe(

@@ -16,6 +16,7 @@ SHOWN = "today_shown"
 
 user = login.current_user()
 assert user is not None  # pages exist only after sign-in
+me = user.username
 as_of = data.as_of()
 reports = data.reports(as_of)
 
@@ -31,14 +32,14 @@ if not reports:
 # ------------------------------------------------------------------ whose list
 may_see_everyone = access.can(*access.EVERYONE_VIEWERS)
 owner_names = worklist.owners(reports)
-options = ([EVERYONE] if may_see_everyone else []) + sorted(set(owner_names) | {user.username})
-default = EVERYONE if may_see_everyone and user.username not in owner_names else user.username
+options = ([EVERYONE] if may_see_everyone else []) + sorted(set(owner_names) | {me})
+default = EVERYONE if may_see_everyone and me not in owner_names else me
 
 
 def owner_label(owner: str) -> str:
     if owner == EVERYONE:
         return "Everyone"
-    return f"{owner} (you)" if owner == user.username else owner
+    return f"{owner} (you)" if owner == me else owner
 
 
 top = st.columns([2, 2, 4], vertical_alignment="bottom")
@@ -100,7 +101,7 @@ if last:
 
 # ------------------------------------------------------------------ the list
 if work.customers == 0:
-    who = "You own" if owner == user.username else f"{owner_label(chosen)} owns"
+    who = "You own" if owner == me else f"{owner_label(chosen)} owns"
     st.info(
         f"{who} no customers. Switch the list above to cover a colleague, or ask an admin to "
         "set `owner` in customers.csv (Data page).",

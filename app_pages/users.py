@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -37,11 +39,11 @@ st.dataframe(
 )
 
 
-def apply(action: str, change: object) -> None:
+def apply(action: str, change: Callable[[str], object]) -> None:
     """Run one login change as the signed-in admin; show its error inline."""
     try:
         with access.writing(action, access.ADMINS) as actor:
-            change(actor)  # type: ignore[operator]
+            change(actor)
     except AuthError as error:
         st.error(str(error), icon=":material/error:")
         return

@@ -62,3 +62,20 @@ def test_sign_in_form_survives_a_broken_login_file(
     at = new_app().run()
     assert not at.exception
     assert "Something went wrong" in at.error[0].value
+
+
+def test_database_url_from_secrets(
+    app_env,
+    demo_db_url: str,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """After --db and the environment, the app reads `database_url` from secrets."""
+    from tests.apptest_support import PASSWORD, sign_in
+
+    monkeypatch.delenv("ONBOARDING_DATABASE_URL")
+    at = new_app()
+    at.secrets["database_url"] = demo_db_url
+    sign_in(at.run(), "priya", PASSWORD)
+    at.run()
+    assert not at.error
+    assert [m.value for m in at.metric][0] == "2"  # priya's overdue count in the demo data

@@ -2,7 +2,8 @@
 
 `streamlit run app.py -- --db URL --auth FILE` (Streamlit passes what follows
 `--` to the script), else the environment, else the defaults: the same order as
-the command line (CONTRACT.md). The cookie key comes from secrets
+the command line (CONTRACT.md); the database URL may also sit in
+.streamlit/secrets.toml as `database_url` (after the environment). The cookie key comes from secrets
 (`[auth] cookie_key`), else ONBOARDING_COOKIE_KEY, else a key file generated on
 first run beside the login file.
 """
@@ -10,6 +11,7 @@ first run beside the login file.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,14 @@ def _cli_args() -> argparse.Namespace:
 
 
 def database_url() -> str:
-    return settings.database_url(_cli_args().db)
+    """--db, else ONBOARDING_DATABASE_URL, else secrets' `database_url`, else the default."""
+    explicit = _cli_args().db or os.environ.get(settings.DATABASE_URL_ENV)
+    if not explicit:
+        try:
+            explicit = st.secrets["database_url"]
+        except (KeyError, FileNotFoundError):
+            explicit = None
+    return settings.database_url(str(explicit) if explicit else None)
 
 
 def auth_file() -> Path:
