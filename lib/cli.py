@@ -60,7 +60,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from lib import demo
+    from lib import demo, homework
 
     engine = _engine(args)
     db.migrate(engine)
@@ -80,9 +80,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return EXIT_OK
     demo.load(engine, data, replace=args.replace)
+    # Homework sent to the demo customers whose homework step is done, verified
+    # against their usage like after any import.
+    tasks = homework.demo_assignments(engine, as_of)
     print(
         f"Loaded demo data: {len(data.customers)} customers, {len(data.usage):,} usage rows, "
-        f"{len(data.steps)} recorded steps, {len(data.meetings)} meetings (as of {as_of})."
+        f"{len(data.steps)} recorded steps, {len(data.meetings)} meetings, "
+        f"{tasks} homework tasks (as of {as_of})."
     )
     return EXIT_OK
 

@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from lib import models, settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_LOCK_KEY = 7_246_510_001  # a fixed bigint naming the console's write lock
 _BEGIN_MODES = {"DEFERRED": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}
 
 
@@ -84,6 +85,11 @@ def write_session(engine: Engine, user: str) -> Iterator[Session]:
     factory = sessionmaker(bind=writer(engine), expire_on_commit=False)
     with factory.begin() as session:
         session.info["user"] = user
+        if engine.dialect.name == "postgresql":
+            # Writers queue on one transaction-scoped lock, as BEGIN IMMEDIATE makes
+            # them on SQLite: a read-then-write (a step row, a meeting) then never
+            # races another writer's insert of the same row under READ COMMITTED.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         yield session
 
 

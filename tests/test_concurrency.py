@@ -256,23 +256,11 @@ def test_twenty_users_doing_everything_at_once(customers: Engine, db_url: str) -
 # ------------------------------------------------------------------ one row, twenty writers
 
 # lib.steps.record and lib.meetings.sync_step read the step row, then insert it
-# when absent. SQLite's BEGIN IMMEDIATE queues the writers, so the second one
-# finds the first one's row. PostgreSQL (READ COMMITTED) lets both find nothing
-# and the second insert fails on uq_steps_customer_id. Fix proposed to the
-# owners of lib/db.py: on PostgreSQL, write_session takes
-# pg_advisory_xact_lock(<one key>) first, so writers queue as on SQLite.
-PG_STEP_RACE = (
-    "KNOWN BUG on PostgreSQL: concurrent first writes of one step row race "
-    "(select-then-insert) -> UniqueViolation; fix: an advisory write lock in "
-    "lib.db.write_session"
-)
+# when absent. Writers queue (BEGIN IMMEDIATE on SQLite, an advisory
+# transaction lock on PostgreSQL), so the second one finds the first one's row.
 
 
-def test_twenty_users_write_the_same_step_at_once(
-    customers: Engine, db_url: str, request: pytest.FixtureRequest
-) -> None:
-    if customers.dialect.name == "postgresql":
-        request.applymarker(pytest.mark.xfail(reason=PG_STEP_RACE, strict=False))
+def test_twenty_users_write_the_same_step_at_once(customers: Engine, db_url: str) -> None:
     day = ENTERED + dt.timedelta(days=3)
     starts = dt.datetime(2026, 3, 10, 15, 0)
 
