@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -323,3 +324,16 @@ def test_apply_states(state: State | None, expected_state: str, note_starts: str
         assert applied.note is None
     else:
         assert applied.note is not None and applied.note.startswith(note_starts)
+
+
+def test_a_misspelt_severity_in_the_thresholds_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "audit_thresholds.toml"
+    bad.write_text('[rules.no_billing_limit]\nseverity = "low"\nseverity_limit_hit = "hihg"\n')
+    with pytest.raises(ValueError, match="severity_limit_hit 'hihg'"):
+        audit.load_thresholds(bad)
+
+
+def test_a_switched_off_rule_says_nothing() -> None:
+    settings = audit.thresholds().with_values("outdated_sdk", enabled=False)
+    data = AuditData.single(config={"sdk_version_age_days": "400"})
+    assert audit.run(data, settings)["c1"] == []

@@ -102,11 +102,11 @@ class Thresholds:
 def load_thresholds(path: Path = THRESHOLDS_FILE) -> Thresholds:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     for name, spec in raw.get("rules", {}).items():
-        severity = spec.get("severity", "medium")
-        if severity not in SEVERITIES:
-            raise ValueError(
-                f"{path.name}: [rules.{name}] severity {severity!r} is not one of {SEVERITIES}"
-            )
+        for key, value in spec.items():
+            if key.startswith("severity") and isinstance(value, str) and value not in SEVERITIES:
+                raise ValueError(
+                    f"{path.name}: [rules.{name}] {key} {value!r} is not one of {SEVERITIES}"
+                )
     severity = raw.get("severity", {})
     return Thresholds(
         rules={name: RuleSettings(name, spec) for name, spec in raw.get("rules", {}).items()},
