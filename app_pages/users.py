@@ -111,7 +111,10 @@ with password_tab, st.form("users_password", clear_on_submit=True, border=False)
     if st.form_submit_button("Reset password", icon=":material/key:") and who_pw:
         apply(
             f"reset {who_pw}'s password",
-            lambda actor: accounts.reset_password(data.engine(), path, actor, who_pw, new_password),
+            lambda actor: (
+                accounts.reset_password(data.engine(), path, actor, who_pw, new_password),
+                login.guard().clear(who_pw),  # a locked-out user may sign in at once
+            ),
         )
 
 with remove_tab, st.form("users_remove", border=False):

@@ -91,6 +91,10 @@ class LoginGuard:
             return self._decide(times, now)
 
     def record_success(self, username: str) -> None:
+        self.clear(username)
+
+    def clear(self, username: str) -> None:
+        """Forget a name's failures (a sign-in, or an admin reset its password)."""
         with self._lock:
             self._failures.pop(normalise(username), None)
 

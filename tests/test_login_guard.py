@@ -100,3 +100,11 @@ def test_threads_count_every_failure() -> None:
     for thread in threads:
         thread.join()
     assert guard.check("dana", at(0)).failures == 1600
+
+
+def test_clear_lifts_a_lock() -> None:
+    guard = LoginGuard(POLICY)
+    for minute in (0, 1, 2):
+        guard.record_failure("dana", at(minute))
+    guard.clear("DANA")
+    assert guard.check("dana", at(3)).allowed

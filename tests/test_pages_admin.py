@@ -178,3 +178,18 @@ def test_login_changes_are_in_the_audit_log(
     engine.dispose()
     assert (entry.user, entry.entity_id, entry.changes) == ("admin", "dana", {"password": "reset"})
     assert "another-password-1" not in str(entry.changes)
+
+
+def test_a_password_reset_lifts_a_lockout(login_app: Callable[..., AppTest]) -> None:
+    locked = new_app().run()
+    for _ in range(5):
+        sign_in(locked, "priya", "not-the-password")
+    assert "Too many failed sign-ins" in locked.error[0].value
+    at = login_app("admin", page=USERS)
+    at.selectbox(key="users_password_user").set_value("priya")
+    at.text_input(key="users_password_new").input("brand-new-password")
+    at.button(key="FormSubmitter:users_password-Reset password").click()
+    at.run()
+    again = sign_in(new_app().run(), "priya", "brand-new-password")
+    again.run()
+    assert any("Today" in t.value for t in again.title)
