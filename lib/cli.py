@@ -80,12 +80,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return EXIT_OK
     demo.load(engine, data, replace=args.replace)
-    # Homework sent to the demo customers whose homework step is done, verified
-    # against their usage like after any import.
+    # Findings first seen at the outreach, some fixed on the first call, refunds;
+    # then homework sent where the homework step is done, verified against usage.
+    history = demo.record_history(engine, as_of, seed=args.seed)
     tasks = homework.demo_assignments(engine, as_of)
     print(
         f"Loaded demo data: {len(data.customers)} customers, {len(data.usage):,} usage rows, "
         f"{len(data.steps)} recorded steps, {len(data.meetings)} meetings, "
+        f"{history['findings_fixed']} findings fixed on calls, {history['refunds']} refunds, "
         f"{tasks} homework tasks (as of {as_of})."
     )
     return EXIT_OK

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, insert
 
-from lib import db, models, pricing, timeline
+from lib import bulk, db, models, pricing, timeline, usage_summary
 
 USAGE_DAYS = 120
 OWNERS: tuple[str, ...] = (
@@ -636,6 +636,8 @@ def load(engine: Engine, data: DemoData, user: str = "demo", replace: bool = Fal
     with db.write_session(engine, user) as session:
         if replace:
             for model in (
+                models.CustomerUsageSummary,
+                models.UsageSummaryDate,
                 models.Usage,
                 models.Step,
                 models.Meeting,
@@ -651,25 +653,189 @@ def load(engine: Engine, data: DemoData, user: str = "demo", replace: bool = Fal
         session.execute(insert(models.table(models.Customer)), _records(data.customers))
         session.execute(insert(models.table(models.Subscription)), _records(data.subscriptions))
         session.execute(insert(models.table(models.ConfigValue)), _records(data.config))
+        # Millions of rows: plain tuples through the driver (lib.bulk), not per-row
+        # SQLAlchemy processing; dates as ISO text, converted once per distinct day.
         usage = data.usage
-        for start in range(0, len(usage), 200_000):
-            chunk = usage.iloc[start : start + 200_000]
-            session.execute(
-                insert(models.table(models.Usage)),
-                [
-                    {"customer_id": c, "date": d, "metric": m, "value": int(v)}
-                    for c, d, m, v in chunk.itertuples(index=False, name=None)
-                ],
-            )
+        days = {day: day.isoformat() for day in usage["date"].unique()}
+        columns = [
+            usage["customer_id"].to_numpy(dtype=object).tolist(),
+            usage["metric"].to_numpy(dtype=object).tolist(),
+            usage["date"].map(days).to_numpy(dtype=object).tolist(),
+            usage["value"].astype("int64").tolist(),
+        ]
+        bulk.insert_rows(
+            session.connection(),
+            models.table(models.Usage),
+            ["customer_id", "metric", "date", "value"],
+            list(zip(*columns, strict=True)),
+        )
+        del columns
         session.execute(
             insert(models.table(models.Step)),
             [{**r, "recorded_by": r.get("recorded_by") or "demo"} for r in _records(data.steps)],
         )
         if data.meetings:
             session.execute(insert(models.table(models.Meeting)), data.meetings)
+        # The data set's own as-of (its last day of usage) and today, for the pages.
+        last_day = usage["date"].max() if len(usage) else None
+        usage_summary.refresh(session, None, dates=[last_day] if last_day else [])
         db.log_write(
             session,
             "demo",
             "customers",
             {"customers": len(data.customers), "usage_rows": len(data.usage)},
         )
+
+
+# ------------------------------------------------------------ program history
+
+
+# What fixing a finding on the first call changes in the data from that day on:
+# usage metrics scaled (0 = the rows go), config values set, products removed.
+@dataclass(frozen=True)
+class FixOnCall:
+    usage: tuple[tuple[str, float], ...] = ()
+    config: tuple[tuple[str, str], ...] = ()
+    drop_products: tuple[str, ...] = ()
+
+
+FIXES_ON_CALL: dict[str, FixOnCall] = {
+    "identify_overcalled": FixOnCall(usage=(("identify_events", 0.12),)),
+    "groupidentify_overcalled": FixOnCall(usage=(("groupidentify_events", 0.1),)),
+    "anonymous_person_profiles": FixOnCall(
+        usage=(("identified_events", 0.35),), config=(("person_profiles", "identified_only"),)
+    ),
+    "autocapture_unused": FixOnCall(usage=(("autocapture_events", 0.2),)),
+    "replay_short_recordings": FixOnCall(
+        usage=(("short_recordings", 0.15), ("recordings", 0.45)),
+        config=(("replay_min_duration_s", "2"),),
+    ),
+    "dev_traffic": FixOnCall(usage=(("dev_events", 0.0),)),
+    "flag_local_eval_polling": FixOnCall(
+        usage=(("local_eval_requests", 0.1),), config=(("flags_poll_interval_s", "300"),)
+    ),
+    "identity_merge_errors": FixOnCall(usage=(("merge_warnings", 0.0),)),
+    "outdated_sdk": FixOnCall(config=(("sdk_version_age_days", "5"),)),
+    "unused_group_analytics": FixOnCall(drop_products=("group_analytics",)),
+    "unused_data_pipelines": FixOnCall(drop_products=("data_pipelines",)),
+}
+
+
+def _apply_fix(session: Any, customer_id: str, fix: FixOnCall, since: dt.date) -> None:
+    from sqlalchemy import BigInteger, cast, update
+
+    usage = models.table(models.Usage)
+    for metric, factor in fix.usage:
+        rows = (usage.c.customer_id == customer_id) & (usage.c.metric == metric)
+        rows &= usage.c.date >= since
+        if factor == 0:
+            session.execute(delete(usage).where(rows))
+        else:
+            session.execute(
+                update(usage).where(rows).values(value=cast(usage.c.value * factor, BigInteger))
+            )
+    for key, value in fix.config:
+        row = session.get(models.ConfigValue, (customer_id, key))
+        if row is None:
+            session.add(models.ConfigValue(customer_id=customer_id, key=key, value=value))
+        else:
+            row.value = value
+    for product in fix.drop_products:
+        subscriptions = models.table(models.Subscription)
+        session.execute(
+            delete(subscriptions).where(
+                (subscriptions.c.customer_id == customer_id) & (subscriptions.c.product == product)
+            )
+        )
+
+
+def record_history(
+    engine: Engine, as_of: dt.date, seed: int = 7, user: str = "demo"
+) -> dict[str, int]:
+    """The audit's story so far, through the same code the team uses.
+
+    Findings are first seen on the customer's initial outreach; on a held first
+    call up to two of them are fixed (from then on the usage and config show the
+    fix, so the audit agrees); refunds the policy allows are recorded for most
+    customers who could have one. Outcomes then have savings identified and
+    realised, and refunds, by month. Deterministic for a seed.
+    """
+    from sqlalchemy import select
+
+    from lib import findings, refunds, report, usage_summary
+
+    rng = np.random.default_rng(seed + 1_000)
+    findings.sync(engine, as_of, user=user)
+    touched: list[str] = []
+    fixed = 0
+    with db.write_session(engine, user) as session:
+        steps = {
+            (cid, step): (status, date)
+            for cid, step, status, date in session.execute(
+                select(
+                    models.Step.customer_id, models.Step.step, models.Step.status, models.Step.date
+                )
+            )
+        }
+        entered = dict(
+            session.execute(
+                select(models.Customer.customer_id, models.Customer.segment_entered_on)
+            ).all()
+        )
+        by_customer: dict[str, list[models.FindingState]] = {}
+        for state in session.scalars(
+            select(models.FindingState).order_by(
+                models.FindingState.customer_id, models.FindingState.rule
+            )
+        ):
+            by_customer.setdefault(state.customer_id, []).append(state)
+        for customer_id, states in by_customer.items():
+            outreach = steps.get((customer_id, "initial_outreach"))
+            seen = outreach[1] if outreach and outreach[0] == "done" else None
+            seen = min(seen or entered[customer_id] + dt.timedelta(days=2), as_of)
+            for state in states:
+                state.first_seen_on = seen
+            call = steps.get((customer_id, "first_meeting"))
+            if not call or call[0] != "done" or call[1] >= as_of:
+                continue
+            fixable = sorted(
+                (s for s in states if s.rule in FIXES_ON_CALL),
+                key=lambda s: -(s.est_monthly_saving_usd or 0.0),
+            )
+            for state in fixable[: int(rng.integers(0, 3))]:
+                _apply_fix(session, customer_id, FIXES_ON_CALL[state.rule], call[1])
+                state.state = "fixed"
+                state.fixed_on = call[1]
+                state.note = "Fixed together on the first call"
+                touched.append(customer_id)
+                fixed += 1
+        if touched:
+            usage_summary.refresh(session, sorted(set(touched)), today=as_of)
+    issued = 0
+    for customer_report in report.build(engine, as_of):
+        eligible = [
+            f for f in customer_report.findings if f.refund is not None and f.refund.eligible
+        ]
+        # One refund per customer: a second would be a repeat, at half and for approval.
+        if not eligible or rng.random() > 0.7:
+            continue
+        finding = max(eligible, key=lambda f: f.est_refund_usd)
+        assert finding.refund is not None
+        if finding.refund.scenario in refunds.SPIKE_SCENARIOS:
+            on = as_of - dt.timedelta(days=int(rng.integers(1, 4)))
+        else:
+            on = customer_report.customer.segment_entered_on + dt.timedelta(days=5)
+        refunds.record(
+            engine,
+            customer_report.customer.owner or user,
+            customer_report.customer_id,
+            finding.refund.scenario,
+            finding.refund.amount_usd,
+            finding.refund.per_product,
+            finding.refund.billing_month,
+            note="Offered in the initial outreach",
+            rule=finding.rule,
+            on=min(on, as_of),
+        )
+        issued += 1
+    return {"findings_fixed": fixed, "refunds": issued}
