@@ -25,7 +25,7 @@ import pandera.pandas as pa
 from sqlalchemy import Engine, and_, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from lib import bulk, db, models
+from lib import bulk, db, models, usage_summary
 from lib.timeline import CUSTOMER_STATUSES, RECORDED_STATUSES, STEPS
 from lib.vocabulary import CONFIG_KEYS, ENTRY_REASONS, METRICS, PRODUCTS
 
@@ -925,6 +925,9 @@ def _after_import(session: Session, loaded: dict[str, _Loaded]) -> None:
     if touched:
         # Sent homework with a condition is checked against the new data.
         homework.verify_after_import(session, sorted(touched))
+    if "usage" in loaded and len(loaded["usage"].frame):
+        # The window sums the report reads (customer_usage_summary) follow the new usage.
+        usage_summary.refresh(session, loaded["usage"].frame["customer_id"].unique().tolist())
 
 
 def _write_usage_with_progress(session: Session, loaded: _Loaded, show: bool) -> KindResult:

@@ -261,3 +261,36 @@ class PostHogSyncState(Base):
     synced_through: Mapped[dt.date] = mapped_column(Date)
     synced_by: Mapped[str | None] = mapped_column(String(100))
     synced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CustomerUsageSummary(Base):
+    """Per customer and metric: the usage window sums the report reads
+    (lib.report.AGGREGATES) as of one date. Derived from `usage` and refreshed
+    inside every transaction that writes usage (lib.usage_summary), so pages
+    read 19 rows a customer instead of summing 120 days of usage on each load.
+    A customer without a row here has no usage in those windows."""
+
+    __tablename__ = "customer_usage_summary"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.customer_id", ondelete="CASCADE"), primary_key=True
+    )
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_30: Mapped[int] = mapped_column(BigInteger)
+    prior_90: Mapped[int] = mapped_column(BigInteger)
+    max_day_30: Mapped[int] = mapped_column(BigInteger)
+    days_30: Mapped[int] = mapped_column(Integer)
+    last_7: Mapped[int] = mapped_column(BigInteger)
+    prev_7: Mapped[int] = mapped_column(BigInteger)
+    last_3: Mapped[int] = mapped_column(BigInteger)
+    days_prior_90: Mapped[int] = mapped_column(Integer)
+
+
+class UsageSummaryDate(Base):
+    """The dates `customer_usage_summary` holds, complete for every customer."""
+
+    __tablename__ = "usage_summary_dates"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,142 @@
+"""The per-customer usage window sums, kept in a table instead of recomputed per page load.
+
+`customer_usage_summary` holds, for a few `as_of` dates (listed in
+`usage_summary_dates`), exactly what lib.report.usage_aggregates would sum from
+`usage`: one row per customer and metric. Every write of usage refreshes it in
+the same transaction (lib.importer.write_loaded, lib.demo.load), so a report
+reads ~19 rows a customer instead of summing 120 days of usage.
+
+Which dates: today's is refreshed by every import; a date a report asks for
+that is not kept yet is filled by `ensure` (lib.report.build) in a short write
+transaction of its own, once; at most KEEP_DATES dates are kept (the most
+recently refreshed).
+A large import refreshes today's date and drops the other kept dates (they are
+filled again when asked for) rather than summing everything several times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, delete, exc, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from lib import db, models, report
+
+KEEP_DATES = 3
+# Up to this many touched customers are refreshed by id (an IN list on the
+# primary key); more, and the date is recomputed for everyone in one pass.
+REFRESH_BY_ID_UP_TO = 500
+
+log = logging.getLogger(__name__)
+
+_SUMMARY = models.table(models.CustomerUsageSummary)
+_DATES = models.table(models.UsageSummaryDate)
+
+
+def kept_dates(session: Session) -> list[dt.date]:
+    return sorted(session.scalars(select(_DATES.c.as_of)), reverse=True)
+
+
+def is_kept(session: Session, as_of: dt.date) -> bool:
+    return session.scalar(select(_DATES.c.as_of).where(_DATES.c.as_of == as_of)) is not None
+
+
+def _fill(session: Session, as_of: dt.date, customer_ids: list[str] | None) -> None:
+    """Sum usage into the summary for `as_of` (everyone, or these customers)."""
+    sums = report.aggregate_select(
+        as_of, customer_ids, leading=[literal(as_of, _SUMMARY.c.as_of.type).label("as_of")]
+    )
+    session.execute(
+        insert(_SUMMARY).from_select(["as_of", "customer_id", "metric", *report.AGGREGATES], sums)
+    )
+
+
+def _forget(session: Session, as_of: dt.date, customer_ids: list[str] | None = None) -> None:
+    where = _SUMMARY.c.as_of == as_of
+    if customer_ids is not None:
+        where = where & _SUMMARY.c.customer_id.in_(customer_ids)
+    session.execute(delete(_SUMMARY).where(where))
+
+
+def _remember(session: Session, as_of: dt.date) -> None:
+    session.execute(delete(_DATES).where(_DATES.c.as_of == as_of))
+    session.execute(insert(_DATES).values(as_of=as_of, refreshed_at=models.utcnow()))
+
+
+def _drop(session: Session, as_of: dt.date) -> None:
+    session.execute(delete(_DATES).where(_DATES.c.as_of == as_of))
+    _forget(session, as_of)
+
+
+def refresh(
+    session: Session,
+    customer_ids: Iterable[str] | None = None,
+    dates: Iterable[dt.date] = (),
+    today: dt.date | None = None,
+) -> list[dt.date]:
+    """After usage of `customer_ids` (None: anyone) changed, inside the writing transaction.
+
+    Refreshes today's date (and `dates`) for everyone who needs it, the other kept
+    dates for the touched customers when they are few (else drops them). Returns
+    the dates now kept.
+    """
+    today = today or dt.date.today()
+    touched = None if customer_ids is None else sorted(set(customer_ids))
+    few = touched is not None and len(touched) <= REFRESH_BY_ID_UP_TO
+    kept = set(kept_dates(session))
+    wanted = {today, *dates}
+    # The wanted dates last: they are then the most recently refreshed, kept by _prune.
+    for as_of in [*sorted(kept - wanted), *sorted(wanted)]:
+        if as_of in kept and few:
+            _forget(session, as_of, touched)
+            _fill(session, as_of, touched)
+            _remember(session, as_of)
+        elif as_of in wanted:
+            _forget(session, as_of)
+            _fill(session, as_of, None)
+            _remember(session, as_of)
+        else:
+            _drop(session, as_of)
+    return _prune(session)
+
+
+def _prune(session: Session) -> list[dt.date]:
+    """Keep the KEEP_DATES most recently refreshed dates."""
+    kept = list(
+        session.scalars(
+            select(_DATES.c.as_of).order_by(_DATES.c.refreshed_at.desc(), _DATES.c.as_of.desc())
+        )
+    )
+    for as_of in kept[KEEP_DATES:]:
+        _drop(session, as_of)
+    return sorted(kept[:KEEP_DATES], reverse=True)
+
+
+def ensure(engine: Engine, as_of: dt.date, user: str = "system") -> bool:
+    """Make sure the summary holds `as_of` (filled once, in a write transaction of
+    its own). Returns False when it could not be written (e.g. a read-only
+    database): the report then sums usage directly, as before."""
+    with db.read_session(engine) as session:
+        if is_kept(session, as_of):
+            return True
+    try:
+        with db.write_session(engine, user) as session:
+            if not is_kept(session, as_of):  # another writer may have filled it meanwhile
+                _forget(session, as_of)
+                _fill(session, as_of, None)
+                _remember(session, as_of)
+                _prune(session)
+    except exc.DBAPIError as error:
+        log.warning("usage summary for %s not stored (%s); summing usage directly", as_of, error)
+        return False
+    return True
+
+
+def count_rows(session: Session, as_of: dt.date) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(_SUMMARY).where(_SUMMARY.c.as_of == as_of))
+        or 0
+    )
