@@ -10,113 +10,32 @@ the reason in the summary.
 from __future__ import annotations
 
 import collections
-import glob
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from lib import db
+from tests.pg_server import PgServer
+from tests.pg_server import binaries as pg_binaries
+from tests.pg_server import running as pg_running
 
 DATABASES = ("sqlite", "postgresql")
 
 
-@dataclass(frozen=True)
-class PgServer:
-    host: str
-    port: int
-    user: str
-
-    def url(self, dbname: str) -> str:
-        return f"postgresql+psycopg://{self.user}@/{dbname}?host={self.host}&port={self.port}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-def _run_pg(command: list[str], log: Path | None = None) -> None:
-    """Run initdb/pg_ctl; on failure say what PostgreSQL said (binaries exist, so fail)."""
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        server_log = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-        raise RuntimeError(
-            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
-            f"{server_log}"
-        )
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    bindir = _pg_bin()
+    bindir = pg_binaries()
     if bindir is None:
         pytest.skip(
             "PostgreSQL binaries not found (run `make test` as root to install Debian's "
             "postgresql package); PostgreSQL tests skipped"
         )
-    root = os.geteuid() == 0
-    workdir = Path(tempfile.mkdtemp(prefix="onboarding-pg-"))
-    datadir = workdir / "data"
-    as_owner: list[str] = ["runuser", "-u", "postgres", "--"] if root else []
-    if root:
-        shutil.chown(workdir, "postgres", "postgres")
-    port = _free_port()
-    _run_pg(
-        [
-            *as_owner,
-            str(bindir / "initdb"),
-            "-D",
-            str(datadir),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-        ],
-    )
-    options = f"-k {workdir} -p {port} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-    _run_pg(
-        [
-            *as_owner,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(datadir),
-            "-o",
-            options,
-            "-w",
-            "-l",
-            str(workdir / "log"),
-            "start",
-        ],
-        log=workdir / "log",
-    )
-    user = "postgres"
-    try:
-        yield PgServer(host=str(workdir), port=port, user=user)
-    finally:
-        subprocess.run(
-            [*as_owner, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(workdir, ignore_errors=True)
+    with pg_running(bindir) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
