@@ -914,7 +914,7 @@ def write_loaded(
 
 def _after_import(session: Session, loaded: dict[str, _Loaded]) -> None:
     """Work that must follow every import, inside its transaction."""
-    from lib import homework
+    from lib import findings, homework
 
     touched = {
         str(c)
@@ -928,6 +928,12 @@ def _after_import(session: Session, loaded: dict[str, _Loaded]) -> None:
     if "usage" in loaded and len(loaded["usage"].frame):
         # The window sums the report reads (customer_usage_summary) follow the new usage.
         usage_summary.refresh(session, loaded["usage"].frame["customer_id"].unique().tolist())
+    if touched:
+        # The audit's view is written down (lib.findings): new findings recorded as
+        # open, fixed ones the data still shows reopened, vanished ones closed.
+        findings.sync_in(
+            session, dt.date.today(), next(iter(touched)) if len(touched) == 1 else None
+        )
 
 
 def _write_usage_with_progress(session: Session, loaded: _Loaded, show: bool) -> KindResult:

@@ -3,6 +3,7 @@ nothing written; good files land in one transaction; re-import changes nothing."
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -332,3 +333,38 @@ def test_import_is_logged_with_the_user(loaded: Engine) -> None:
             select(models.AuditLog.user, models.AuditLog.action, models.AuditLog.entity)
         ).all()
     assert ("tester", "import", "usage") in [tuple(e) for e in entries]
+
+
+def _usage(dev_events: int) -> bytes:
+    today = dt.date.today()
+    lines = ["customer_id,date,metric,value"]
+    for offset in range(30):
+        day = (today - dt.timedelta(days=offset)).isoformat()
+        lines += [f"acme,{day},events,100000", f"acme,{day},dev_events,{dev_events}"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_import_writes_the_audit_down(engine: Engine) -> None:
+    """Each import records new findings as open; one the data stops showing is closed."""
+    customers = Source(
+        "customers.csv",
+        f"customer_id,name,segment_entered_on\nacme,Acme,{dt.date.today().isoformat()}\n".encode(),
+    )
+    subscriptions = Source("subscriptions.csv", b"customer_id,product\nacme,product_analytics\n")
+    importer.import_sources(engine, [customers, subscriptions, Source("usage.csv", _usage(5000))])
+    with engine.connect() as connection:
+        state = connection.execute(
+            select(models.FindingState.state, models.FindingState.first_seen_on).where(
+                models.FindingState.rule == "dev_traffic"
+            )
+        ).one()
+    assert tuple(state) == ("open", dt.date.today())
+
+    importer.import_sources(engine, [Source("usage.csv", _usage(0))])
+    with engine.connect() as connection:
+        state = connection.execute(
+            select(models.FindingState.state, models.FindingState.fixed_on).where(
+                models.FindingState.rule == "dev_traffic"
+            )
+        ).one()
+    assert tuple(state) == ("fixed", dt.date.today())
