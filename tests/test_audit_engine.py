@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lib import audit, pricing
+from lib import audit, pricing, report
 from lib.audit import AuditData, Finding
 
 CONTRACT_RULE_IDS = (
@@ -265,7 +265,7 @@ def test_vectorised_run_matches_one_customer_at_a_time() -> None:
     }
     singles = {cid: AuditData.single(customer_id=cid, **spec) for cid, spec in customers.items()}
     frames: dict[str, Any] = {}
-    for name in audit.base.AGGREGATES + ("subscribed", "limits", "config"):
+    for name in report.AGGREGATES + ("subscribed", "limits", "config"):
         frames[name] = pd.concat([getattr(d, name) for d in singles.values()])
     together = AuditData(
         as_of=dt.date(2026, 3, 15),

@@ -30,16 +30,6 @@ if TYPE_CHECKING:
 THRESHOLDS_FILE = settings.DATA_DIR / "audit_thresholds.toml"
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 STATES: tuple[str, ...] = ("open", "fixed", "dismissed")
-AGGREGATES: tuple[str, ...] = (
-    "last_30",
-    "prior_90",
-    "max_day_30",
-    "days_30",
-    "last_7",
-    "prev_7",
-    "last_3",
-    "days_prior_90",
-)
 
 
 # --------------------------------------------------------------- thresholds
