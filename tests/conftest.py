@@ -107,7 +107,7 @@ def _databases_of(nodeid: str) -> list[str]:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped:
+    if report.skipped and not hasattr(report, "wasxfail"):  # xfail is not a skip
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         for part in _databases_of(report.nodeid):
             _skipped[part][reason] += 1

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lib import auth, db, demo, settings
+from tests.browser import hostile_data
 from tests.conftest import DATABASES, PgServer
 
 if TYPE_CHECKING:
@@ -173,6 +174,7 @@ def app_server(
     try:
         db.migrate(engine)
         demo.load(engine, demo.generate(customers=DEMO_CUSTOMERS, seed=7, as_of=AS_OF))
+        hostile_data.seed(engine, AS_OF)
     finally:
         engine.dispose()
 
@@ -194,6 +196,7 @@ def app_server(
         if not key.startswith(("POSTHOG_", "ONBOARDING_"))  # never telemetry from tests
     }
     env |= {
+        "TZ": "UTC",  # the server's today is the browser's (the context runs in UTC too)
         settings.DATABASE_URL_ENV: database_url,
         settings.AUTH_FILE_ENV: str(auth_file),
         settings.COOKIE_KEY_ENV: secrets.token_urlsafe(48),
@@ -245,7 +248,12 @@ def app_server(
 @pytest.fixture
 def context(browser: Browser, app_server: AppServer) -> Iterator[BrowserContext]:
     """A fresh browser profile (no cookies) per test."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=app_server.url)
+    ctx = browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        base_url=app_server.url,
+        timezone_id="UTC",
+        accept_downloads=True,
+    )
     ctx.set_default_timeout(20_000)
     try:
         yield ctx
@@ -260,7 +268,15 @@ def page(
     """A tab; afterwards, whatever the server logged as a failure fails the test."""
     page = context.new_page()
     log_start = len(app_server.log_text())
+    dialogs: list[str] = []  # an alert() would mean user text ran as script
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     yield page
+    assert not dialogs, f"the page opened a dialog: {dialogs}"
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         shot(page, f"FAILED-{request.node.name}")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD
+from lib import db
+from tests.browser.conftest import PASSWORD, AppServer
+
+# A loaded 2-core CI machine runs a page in seconds, not milliseconds.
+expect.set_options(timeout=20_000)
 
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
@@ -64,7 +69,41 @@ def login(page: Page, username: str, password: str = PASSWORD, path: str = "/") 
     assert_no_exception(page)
 
 
+def visit(page: Page, path: str) -> None:
+    """Open a URL of the app as a signed-in user (the browser's cookie signs in).
+
+    The flows sign in first and then open their deep link: a query string
+    given to the sign-in form itself is sometimes dropped (see test_auth).
+    """
+    page.goto(path)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    wait_idle(page)
+    assert_no_exception(page)
+
+
 def logout(page: Page) -> None:
     page.get_by_role("button", name="Log out").click()
     login_form(page)
     wait_idle(page)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Move to a page through the sidebar (the same session: no new sign-in)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    wait_idle(page)
+    assert_no_exception(page)
+
+
+def scalar(app_server: AppServer, statement: Any) -> Any:
+    """One value from the server's database (what the app wrote)."""
+    engine = db.make_engine(app_server.database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(statement)
+    finally:
+        engine.dispose()
+
+
+def notice(page: Page, text: str) -> None:
+    """A success/info box containing `text` (Streamlit's alert element)."""
+    expect(page.get_by_test_id("stAlert").filter(has_text=text).first).to_be_visible()
