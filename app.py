@@ -103,6 +103,7 @@ def main() -> None:
     if user.role not in ROLE_PAGES:
         st.error(f"Your login has an unknown role ({user.role!r}); ask an admin to fix it.")
         return
+    login.restore_deep_link()
     page = st.navigation(pages_for(user.role))
     frame.sidebar(user)
     # Once per visit to a page (not per rerun); a no-op unless PostHog is configured.

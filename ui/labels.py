@@ -40,7 +40,7 @@ ENTRY_REASON_LABELS: dict[str, str] = {
     "manual": "Added by hand",
 }
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$&])")
 
 
 def md(text: object) -> str:

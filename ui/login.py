@@ -125,6 +125,16 @@ def authenticator() -> stauth.Authenticate:
     return authenticator
 
 
+PENDING_QUERY = "login_pending_query"
+
+
+def restore_deep_link() -> None:
+    """After sign-in, put back the deep link's query if the address lost it."""
+    pending = st.session_state.pop(PENDING_QUERY, None)
+    if pending and not st.query_params:
+        st.query_params.from_dict(pending)
+
+
 def request_logout() -> None:
     """The sidebar button's callback: the next run signs out (one click)."""
     st.session_state[LOGOUT_REQUESTED] = True
@@ -149,6 +159,10 @@ def sign_in_pages(authenticator: stauth.Authenticate, url_paths: Iterable[str]) 
     """
 
     def sign_in() -> None:
+        # The query of a deep link, kept until the user's pages exist: the reruns
+        # around the cookie being set can land on the page without it.
+        if st.query_params:
+            st.session_state[PENDING_QUERY] = st.query_params.to_dict()
         _sign_in_form(authenticator)
         if current_user() is None:
             return

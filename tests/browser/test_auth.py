@@ -86,14 +86,6 @@ def test_a_team_user_cannot_open_the_data_page(page: Page) -> None:
     shot(page, "team-user-data-url")
 
 
-DEEP_LINK_BUG = (
-    "KNOWN BUG: signing in with the form on a deep link sometimes drops its query "
-    "(/homework?customer=X opens with no customer picked; seen 2 of 8 times on PostgreSQL); "
-    "a cookie sign-in on the same URL keeps it"
-)
-
-
-@pytest.mark.xfail(reason=DEEP_LINK_BUG, strict=False)
 def test_a_deep_links_query_survives_the_sign_in_form(context: BrowserContext) -> None:
     for _ in range(3):
         context.clear_cookies()

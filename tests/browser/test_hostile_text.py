@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -25,7 +24,6 @@ FORMULA_SIGNS = ("=", "+", "-", "@", "\t", "\r")
 # Harmless (nothing runs) but the name is shown wrong; fix: add "&" to
 # ui.labels._MARKDOWN_SPECIAL (CommonMark lets "\\&" stand for a literal "&").
 ENTITIES = "zz-entities"
-ENTITY_BUG = "KNOWN BUG: ui.labels.md leaves '&' unescaped, so '&amp;' in user text shows as '&'"
 SHOWN_EXACTLY = {k: v for k, v in HOSTILE_CUSTOMERS.items() if k != ENTITIES}
 
 
@@ -56,7 +54,6 @@ def test_hostile_names_show_as_text_on_their_customer_page(
     shot(page, f"{app_server.database}-hostile-customer")
 
 
-@pytest.mark.xfail(reason=ENTITY_BUG, strict=False)
 def test_html_entities_in_a_name_show_as_written(page: Page) -> None:
     login(page, TEAM)
     visit(page, f"/customer?id={ENTITIES}")
