@@ -20,8 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
+import pyarrow.csv as pyarrow_csv
 from sqlalchemy import Engine, and_, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
@@ -230,6 +234,53 @@ def _read_frame(source: Source, text: str) -> tuple[pd.DataFrame | None, list[Pr
     return frame, []
 
 
+# Files at least this big try Arrow's multi-threaded CSV reader first (a usage file
+# of 12M rows: ~2 s instead of ~16 s); anything it would read differently from the
+# general reader (quotes, carriage returns, ragged rows, bad UTF-8) falls back to it.
+FAST_READ_FROM_BYTES = 1 << 20
+_NOT_PLAIN = (b" ", b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+
+
+def _read_fast(source: Source) -> tuple[pd.DataFrame, bool] | None:
+    """A big, simple CSV (no quotes, no carriage returns) read by Arrow, every cell
+    as text; with whether its cells are already clean (ASCII, no whitespace to
+    strip). None: read it the general way."""
+    data = source.data
+    if len(data) < FAST_READ_FROM_BYTES or b'"' in data or b"\r" in data or b"\x00" in data:
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):  # the BOM a spreadsheet's "CSV UTF-8" starts with
+        data = data[3:]
+    end = data.find(b"\n")
+    if end <= 0:
+        return None
+    try:
+        header = data[:end].decode("utf-8").split(",")
+    except UnicodeDecodeError:
+        return None
+    if len(set(header)) != len(header):
+        return None
+    try:
+        table = pyarrow_csv.read_csv(
+            pyarrow.BufferReader(data),
+            read_options=pyarrow_csv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=pyarrow_csv.ParseOptions(
+                quote_char=False, newlines_in_values=False, ignore_empty_lines=True
+            ),
+            convert_options=pyarrow_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pyarrow.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, UnicodeDecodeError):
+        return None
+    frame = table.to_pandas()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    clean = data.isascii() and not any(char in data for char in _NOT_PLAIN)
+    return frame, clean
+
+
 def _ragged_rows(source: Source, text: str) -> list[Problem]:
     """Name every row whose field count differs from the header's (error path only)."""
     reader = csv.reader(io.StringIO(text))
@@ -349,7 +400,33 @@ def _is_nonnegative_number(series: pd.Series) -> pd.Series:
     return numbers.notna() & numbers.ge(0)
 
 
+def _plain_counts(series: pd.Series) -> np.ndarray | None:
+    """int64 values when every cell is plain ASCII digits (a usage file's millions of
+    counts, parsed by Arrow in C: ~20x faster than pd.to_numeric); else None, and the
+    general number parsing decides (and names the bad cells)."""
+    if series.empty:
+        return None
+    try:
+        cells = pyarrow.array(series.array, type=pyarrow.string())
+        if (
+            cells.null_count
+            or not pc.all(pc.match_substring_regex(cells, r"^[0-9]{1,18}$")).as_py()
+        ):
+            return None
+        return pc.cast(cells, pyarrow.int64()).to_numpy(zero_copy_only=False)
+    except (
+        pyarrow.ArrowInvalid,
+        pyarrow.ArrowTypeError,
+        pyarrow.ArrowNotImplementedError,
+        TypeError,
+    ):
+        return None
+
+
 def _is_whole_nonnegative(series: pd.Series) -> pd.Series:
+    plain = _plain_counts(series)
+    if plain is not None:
+        return pd.Series(plain <= MAX_COUNT, index=series.index)
     numbers = _number(series)
     return numbers.notna() & numbers.between(0, MAX_COUNT) & numbers.eq(numbers.round())
 
@@ -575,14 +652,20 @@ def load(sources: list[Source]) -> tuple[dict[str, _Loaded], list[Problem], list
     frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
     files: dict[str, list[str]] = defaultdict(list)
     for source in sources:
-        text, problem = _decode(source)
-        if problem or text is None:
-            problems.append(problem or Problem(source.name, "could not be read"))
-            continue
-        frame, read_problems = _read_frame(source, text)
-        if read_problems or frame is None:
-            problems += read_problems
-            continue
+        fast = _read_fast(source)
+        clean = False
+        if fast is not None:
+            frame, clean = fast
+        else:
+            text, problem = _decode(source)
+            if problem or text is None:
+                problems.append(problem or Problem(source.name, "could not be read"))
+                continue
+            read, read_problems = _read_frame(source, text)
+            if read_problems or read is None:
+                problems += read_problems
+                continue
+            frame = read
         kind = _detect_kind(source, frame)
         if kind is None:
             problems.append(
@@ -595,7 +678,11 @@ def load(sources: list[Source]) -> tuple[dict[str, _Loaded], list[Problem], list
             continue
         # The header is row 1, so the first data row is row 2 as a spreadsheet shows it.
         _accept(
-            FrameSource(source.name, kind, frame, first_row=2), frames, files, problems, warnings
+            FrameSource(source.name, kind, frame, first_row=2, clean=clean),
+            frames,
+            files,
+            problems,
+            warnings,
         )
     return _combine(frames, files, problems), problems, warnings
 
@@ -609,6 +696,7 @@ class FrameSource:
     kind: str
     frame: pd.DataFrame
     first_row: int = 1  # what the source calls its first data row in messages
+    clean: bool = False  # no cell has whitespace to strip (checked on the raw bytes)
 
 
 def load_frames(
@@ -639,8 +727,9 @@ def _accept(
         return
     spec = SPECS[kind]
     frame = frame[[c for c in spec.columns if c in frame.columns]].copy()
-    for column in frame.columns:
-        frame[column] = frame[column].str.strip()
+    if not source.clean:
+        for column in frame.columns:
+            frame[column] = frame[column].str.strip()
     frame["_file"] = Path(source.name).name
     frame["_row"] = range(source.first_row, len(frame) + source.first_row)
     frames[kind].append(frame)
@@ -771,19 +860,23 @@ def _upsert_usage(
     frame = loaded.frame
     if frame.empty:  # a header and no rows: nothing to compare (and no date range)
         return KindResult()
+    plain = _plain_counts(frame["value"])
+    values = plain if plain is not None else _number(frame["value"]).astype("int64").to_numpy()
+    # Text columns stay as they were read (Arrow strings); they become Python objects
+    # only a slice at a time, on their way to the driver (write() below).
     incoming = pd.DataFrame(
         {
-            "customer_id": frame["customer_id"].to_numpy(dtype=object),
-            "metric": frame["metric"].to_numpy(dtype=object),
-            "date": frame["date"].to_numpy(dtype=object),  # validated ISO text
-            "value": _number(frame["value"]).astype("int64").to_numpy(),
+            "customer_id": frame["customer_id"].astype("str").array,
+            "metric": frame["metric"].astype("str").array,
+            "date": frame["date"].astype("str").array,  # validated ISO text
+            "value": values,
         }
     )
     connection = session.connection()
     table = models.table(models.Usage)
     query = "SELECT customer_id, metric, date, value FROM usage WHERE date BETWEEN :first AND :last"
-    params: dict[str, Any] = {"first": incoming["date"].min(), "last": incoming["date"].max()}
-    customers = sorted(set(incoming["customer_id"]))
+    params: dict[str, Any] = {"first": frame["date"].min(), "last": frame["date"].max()}
+    customers = sorted(frame["customer_id"].unique().tolist())
     statement = text(query)
     if len(customers) <= 500:
         statement = text(query + " AND customer_id IN :customers").bindparams(
@@ -794,40 +887,44 @@ def _upsert_usage(
         [tuple(row) for row in connection.execute(statement, params)],
         columns=["customer_id", "metric", "date", "old_value"],
     )
-    if stored.empty:
-        merged = incoming.assign(old_value=None)
+    if stored.empty:  # nothing stored in that range (a first import): every row is new
+        merged = incoming
+        is_new = np.ones(len(merged), dtype=bool)
+        is_changed = np.zeros(len(merged), dtype=bool)
     else:
         # SQLite hands back ISO text, PostgreSQL date objects: compare as text.
-        stored = stored.astype({"customer_id": object, "metric": object})
-        stored["date"] = stored["date"].map(str).astype(object)
+        stored = stored.astype({"customer_id": "str", "metric": "str"})
+        stored["date"] = stored["date"].map(str).astype("str")
         merged = incoming.merge(stored, on=["customer_id", "metric", "date"], how="left")
-    is_new = merged["old_value"].isna().to_numpy()
-    is_changed = ~is_new & merged["old_value"].ne(merged["value"]).to_numpy()
+        is_new = merged["old_value"].isna().to_numpy()
+        is_changed = ~is_new & merged["old_value"].ne(merged["value"]).to_numpy()
     result = KindResult(
         added=int(is_new.sum()),
         updated=int(is_changed.sum()),
         unchanged=int(len(merged) - is_new.sum() - is_changed.sum()),
     )
 
-    def tuples(mask: Any, order: list[str]) -> list[tuple[Any, ...]]:
-        part = merged.loc[mask, order]
-        columns = [part[c].to_numpy(dtype=object).tolist() for c in order]
-        return list(zip(*columns, strict=True))
+    def write(mask: Any, order: list[str], send: Callable[[list[tuple[Any, ...]]], Any]) -> None:
+        # Python tuples a slice at a time: millions of them at once cost gigabytes.
+        part = merged.loc[mask, order] if not mask.all() else merged[order]
+        for start in range(0, len(part), bulk.CHUNK):
+            piece = part.iloc[start : start + bulk.CHUNK]
+            columns = [piece[c].to_numpy(dtype=object).tolist() for c in order]
+            send(list(zip(*columns, strict=True)))
 
-    bulk.insert_rows(
-        connection,
-        table,
+    write(
+        is_new,
         ["customer_id", "metric", "date", "value"],
-        tuples(is_new, ["customer_id", "metric", "date", "value"]),
-        progress,
+        lambda rows: bulk.insert_rows(
+            connection, table, ["customer_id", "metric", "date", "value"], rows, progress
+        ),
     )
-    bulk.update_rows(
-        connection,
-        table,
-        ["value"],
-        ["customer_id", "metric", "date"],
-        tuples(is_changed, ["value", "customer_id", "metric", "date"]),
-        progress,
+    write(
+        is_changed,
+        ["value", "customer_id", "metric", "date"],
+        lambda rows: bulk.update_rows(
+            connection, table, ["value"], ["customer_id", "metric", "date"], rows, progress
+        ),
     )
     if progress:
         progress(result.unchanged)
