@@ -26,7 +26,13 @@ ROLE_PAGES = {
 
 
 @pytest.mark.parametrize("user", list(ROLE_PAGES))
-def test_every_page_renders(login_app: Callable[..., AppTest], user: str) -> None:
+def test_every_page_renders(
+    login_app: Callable[..., AppTest],
+    user: str,
+    demo_db_url_any: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ONBOARDING_DATABASE_URL", demo_db_url_any)  # SQLite, then PostgreSQL
     at = login_app(user)
     at.query_params["id"] = "ollivander-games-00033"  # for the customer page
     for page in ROLE_PAGES[user]:
