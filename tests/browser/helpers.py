@@ -70,11 +70,7 @@ def login(page: Page, username: str, password: str = PASSWORD, path: str = "/") 
 
 
 def visit(page: Page, path: str) -> None:
-    """Open a URL of the app as a signed-in user (the browser's cookie signs in).
-
-    The flows sign in first and then open their deep link: a query string
-    given to the sign-in form itself is sometimes dropped (see test_auth).
-    """
+    """Open a URL of the app as a signed-in user (the browser's cookie signs in)."""
     page.goto(path)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     wait_idle(page)

@@ -92,6 +92,6 @@ def test_a_deep_links_query_survives_the_sign_in_form(context: BrowserContext) -
         page = context.new_page()
         login(page, TEAM, path="/homework?customer=zz-link")
         expect(page.get_by_role("combobox", name="Customer")).to_have_value(
-            re.compile(r"\(zz-link\)$"), timeout=3000
+            re.compile(r"\(zz-link\)$")
         )
         page.close()
