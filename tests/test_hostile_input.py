@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from lib import csv_safe, importer, models, report, settings
+from lib import csv_safe, db, importer, meetings, models, report, settings, steps
 from lib.csv_safe import safe_cell, to_safe_csv
 from lib.importer import ImportRejected, Source
 
@@ -280,3 +280,80 @@ def test_unstorable_names_are_refused_with_the_column(
     assert expected in message
     with engine.connect() as connection:
         assert connection.scalar(select(models.Customer.customer_id).limit(1)) is None
+
+
+# ------------------------------------------- notes and attendees, on both databases
+
+
+def _one_customer(engine: Engine) -> str:
+    text = f"customer_id,name,owner,segment_entered_on\nc1,C,dana,{ENTERED}\n"
+    importer.import_sources(engine, [Source("customers.csv", text.encode())])
+    return "c1"
+
+
+def test_hostile_notes_and_attendees_are_stored_exactly(engine: Engine) -> None:
+    customer_id = _one_customer(engine)
+    day = dt.date(2026, 3, 2)
+    for text in HOSTILE_TEXT:
+        steps.record(engine, "tester", customer_id, "initial_outreach", "done", day, note=text)
+        with db.read_session(engine) as session:
+            stored = session.scalar(
+                select(models.Step.note).where(models.Step.customer_id == customer_id)
+            )
+        assert stored == text.strip()  # notes are trimmed, nothing else
+    people = tuple(
+        meetings.Attendee(text, f"p{n}@customer.example") for n, text in enumerate(HOSTILE_TEXT)
+    )
+    agenda = "\n".join(HOSTILE_TEXT)
+    meeting_id = meetings.schedule(
+        engine,
+        "tester",
+        meetings.ScheduleRequest(
+            customer_id, "first", dt.datetime(2026, 3, 9, 10), "UTC", 30, people, agenda
+        ),
+    )
+    view = meetings.get(engine, meeting_id)
+    assert [a.name for a in view.attendees] == HOSTILE_TEXT
+    assert view.agenda == agenda.strip()
+
+
+NUL_BUG = (
+    "KNOWN BUG on PostgreSQL: a NUL character in a note/agenda/attendee reaches the database "
+    "and fails with DataError (SQLite stores it); lib.steps / lib.meetings should refuse it "
+    "with StepError / MeetingError"
+)
+
+
+@pytest.mark.parametrize("where", ["step note", "meeting agenda", "attendee name"])
+def test_a_nul_character_is_refused_or_stored_never_a_crash(
+    engine: Engine, where: str, request: pytest.FixtureRequest
+) -> None:
+    # Attendees live in a JSON column, which keeps "\u0000" as an escape.
+    if engine.dialect.name == "postgresql" and where != "attendee name":
+        request.applymarker(pytest.mark.xfail(reason=NUL_BUG, strict=True))
+    customer_id = _one_customer(engine)
+    text = "before\x00after"
+    try:
+        if where == "step note":
+            steps.record(
+                engine, "tester", customer_id, "homework", "done", dt.date(2026, 3, 2), note=text
+            )
+        else:
+            person = meetings.Attendee(
+                text if where == "attendee name" else "Ann", "ann@customer.example"
+            )
+            meetings.schedule(
+                engine,
+                "tester",
+                meetings.ScheduleRequest(
+                    customer_id,
+                    "first",
+                    dt.datetime(2026, 3, 9, 10),
+                    "UTC",
+                    30,
+                    (person,),
+                    text if where == "meeting agenda" else "",
+                ),
+            )
+    except (steps.StepError, meetings.MeetingError) as refused:
+        assert "NUL" in str(refused) or "\\x00" in str(refused) or "character" in str(refused)
