@@ -136,6 +136,17 @@ def _changes(obj: Any, action: str) -> dict[str, Any]:
 
 
 @event.listens_for(Session, "before_flush")
+def _drop_nul_characters(session: Session, _context: Any, _instances: Any) -> None:
+    # PostgreSQL cannot store U+0000 in text (it raises DataError); drop it from
+    # user text on both databases so they keep the same words.
+    for obj in (*session.new, *session.dirty):
+        for attr in inspect(obj).mapper.column_attrs:
+            value = getattr(obj, attr.key)
+            if isinstance(value, str) and "\x00" in value:
+                setattr(obj, attr.key, value.replace("\x00", ""))
+
+
+@event.listens_for(Session, "before_flush")
 def _audit_before_flush(session: Session, _context: Any, _instances: Any) -> None:
     user = session.info.get("user")
     if user is None:
