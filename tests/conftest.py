@@ -109,10 +109,9 @@ def _databases_of(nodeid: str) -> list[str]:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and not hasattr(report, "wasxfail"):  # xfail is not a skip
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        for part in _databases_of(report.nodeid):
+        parts = ["browser"] if "browser" in report.keywords else _databases_of(report.nodeid)
+        for part in parts:
             _skipped[part][reason] += 1
-        if "browser" in report.keywords:
-            _skipped["browser"][reason] += 1
         return
     if report.when != "call" or not report.passed:
         return
