@@ -934,15 +934,6 @@ def _upsert_usage(
 # Two imports at once in one process (two Data-page sessions) crashed inside
 # Alembic (KeyError: 'config') while both checked the schema.
 _SCHEMA_LOCK = threading.Lock()
-# PostgreSQL: one import at a time, as SQLite's BEGIN IMMEDIATE already does. Two
-# imports of overlapping rows would both find them new and the second would fail
-# on the primary key (UniqueViolation) instead of finding them unchanged.
-IMPORT_LOCK_KEY = 0x6F6E62  # "onb"
-
-
-def _one_import_at_a_time(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
 
 
 def import_sources(
@@ -983,7 +974,6 @@ def write_loaded(
     Shared by the CSV import and the PostHog sync (lib.posthog_sync), so work
     that must follow every import belongs at the end of this function.
     """
-    _one_import_at_a_time(session)  # before reading what is stored
     result = ImportResult(warnings=list(warnings or []))
     for kind in KINDS:
         if kind not in loaded:
