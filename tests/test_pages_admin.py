@@ -43,8 +43,10 @@ def upload(at: AppTest, name: str, content: bytes) -> AppTest:
 
 
 def test_import_shows_every_problem_and_writes_nothing(
-    login_app: Callable[..., AppTest], demo_db_url: str
+    login_app: Callable[..., AppTest], demo_db_url_any: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    demo_db_url = demo_db_url_any  # SQLite, then PostgreSQL
+    monkeypatch.setenv("ONBOARDING_DATABASE_URL", demo_db_url)
     before = customers(demo_db_url)
     at = upload(login_app("admin", page=DATA), "customers.csv", BAD_CUSTOMERS)
     assert not at.exception
@@ -58,8 +60,10 @@ def test_import_shows_every_problem_and_writes_nothing(
 
 
 def test_import_adds_and_every_page_sees_it(
-    login_app: Callable[..., AppTest], demo_db_url: str
+    login_app: Callable[..., AppTest], demo_db_url_any: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    demo_db_url = demo_db_url_any  # SQLite, then PostgreSQL
+    monkeypatch.setenv("ONBOARDING_DATABASE_URL", demo_db_url)
     at = login_app("admin", page=DATA)
     at.switch_page("app_pages/customers.py")
     at.run()  # the customers table is now cached
