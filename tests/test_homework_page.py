@@ -8,7 +8,6 @@ that meets a task's condition and see it done with the evidence.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -22,8 +21,12 @@ PAGE = "app_pages/homework.py"
 
 
 @pytest.fixture
-def app_engine(app_env: object) -> Iterator[Engine]:
-    engine = db.make_engine(os.environ["ONBOARDING_DATABASE_URL"])
+def app_engine(
+    app_env: object, demo_db_url_any: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
+    """The app's database, on SQLite and then on PostgreSQL (demo_db_url_any)."""
+    monkeypatch.setenv("ONBOARDING_DATABASE_URL", demo_db_url_any)
+    engine = db.make_engine(demo_db_url_any)
     yield engine
     engine.dispose()
 

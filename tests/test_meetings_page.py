@@ -8,7 +8,6 @@ saving the same meeting: the second is refused and keeps what they typed.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 
 import icalendar
@@ -23,8 +22,10 @@ PAGE = "app_pages/meetings.py"
 
 
 @pytest.fixture
-def app_engine(app_env: object) -> Engine:
-    engine = db.make_engine(os.environ["ONBOARDING_DATABASE_URL"])
+def app_engine(app_env: object, demo_db_url_any: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The app's database, on SQLite and then on PostgreSQL (demo_db_url_any)."""
+    monkeypatch.setenv("ONBOARDING_DATABASE_URL", demo_db_url_any)
+    engine = db.make_engine(demo_db_url_any)
     yield engine
     engine.dispose()
 
