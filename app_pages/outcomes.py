@@ -6,6 +6,7 @@ section's frame, and the CSV offered under it is that same frame.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import textwrap
 
@@ -14,7 +15,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib import outcomes, timeline
-from lib.outcomes import Filters, OutcomesData, Section
+from lib.outcomes import Filters, Outcomes, OutcomesData, Section
 from ui import data as ui_data
 from ui import telemetry
 
@@ -30,10 +31,22 @@ REASON_LABELS = {
 }
 
 
-@st.cache_data(ttl=300, max_entries=8, show_spinner="Reading the program's history...")
+# Shared read-only objects (ui.data.shared): a rerun neither unpickles the data
+# nor recomputes the outcomes; any write in the app drops them (ui.data.changed).
+@ui_data.shared(ttl=300, max_entries=4, show_spinner="Reading the program's history...")
 def _load(_engine: Engine, database: str, as_of: dt.date) -> OutcomesData:
     # `database` keys the cache (the engine itself is not hashable).
     return outcomes.load(_engine, as_of)
+
+
+@ui_data.shared(ttl=300, max_entries=16)
+def _compute(_data: OutcomesData, database: str, as_of: dt.date, filters: Filters) -> Outcomes:
+    # The same data (database, as-of) and filters give the same outcomes: a rerun
+    # does not recompute every customer's timeline (~0.6 s at 10,000 customers).
+    result = outcomes.compute(_data, filters)
+    # The per customer x step frame behind the charts (~30 MB at 10,000 customers)
+    # is not drawn: the cache keeps the sections only.
+    return dataclasses.replace(result, progress=result.progress.iloc[:0])
 
 
 def _title(section: Section) -> alt.TitleParams:
@@ -389,9 +402,10 @@ def choose_filters(data: OutcomesData) -> Filters:
 st.title("Program outcomes")
 as_of = ui_data.as_of()
 engine = ui_data.engine()
-data = _load(engine, engine.url.render_as_string(hide_password=True), as_of)
+database = engine.url.render_as_string(hide_password=True)
+data = _load(engine, database, as_of)
 filters = choose_filters(data)
-result = outcomes.compute(data, filters)
+result = _compute(data, database, as_of, filters)
 st.caption(
     f"Every chart covers the same customers: {filters.describe()}. As of {as_of.isoformat()}."
 )

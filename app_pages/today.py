@@ -18,11 +18,10 @@ user = login.current_user()
 assert user is not None  # pages exist only after sign-in
 me = user.username
 as_of = data.as_of()
-reports = data.reports(as_of)
 
 st.title(":material/today: Today", anchor=False)
 
-if not reports:
+if not data.customer_count():
     st.info(
         "No customers yet: import CSVs on the Data page or run `onboarding demo`.",
         icon=":material/inbox:",
@@ -31,7 +30,7 @@ if not reports:
 
 # ------------------------------------------------------------------ whose list
 may_see_everyone = access.can(*access.EVERYONE_VIEWERS)
-owner_names = worklist.owners(reports)
+owner_names = data.owners()
 options = ([EVERYONE] if may_see_everyone else []) + sorted(set(owner_names) | {me})
 default = EVERYONE if may_see_everyone and me not in owner_names else me
 
@@ -59,6 +58,8 @@ done_on = top[1].date_input(
     help="The date the one-click buttons record.",
 )
 owner = None if chosen == EVERYONE else chosen
+# Only the chosen owner's reports are built (everyone's only for "Everyone").
+reports = data.reports(as_of, owner=owner)
 work = worklist.build(reports, as_of, owner)
 can_write = access.can(*access.TEAM_WRITERS)
 

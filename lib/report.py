@@ -194,13 +194,20 @@ class CustomerData:
 
 
 def load_customer_data(
-    session: Session, as_of: dt.date, customer_id: str | None = None
+    session: Session, as_of: dt.date, customer_id: str | None = None, owner: str | None = None
 ) -> CustomerData:
+    """Everything about every customer, one customer, or one owner's customers."""
     customer_stmt = select(models.Customer).order_by(models.Customer.customer_id)
     if customer_id is not None:
         customer_stmt = customer_stmt.where(models.Customer.customer_id == customer_id)
+    if owner is not None:
+        customer_stmt = customer_stmt.where(models.Customer.owner == owner)
     customers = list(session.scalars(customer_stmt))
-    ids = None if customer_id is None else [customer_id]
+    ids = (
+        None
+        if customer_id is None and owner is None
+        else [customer.customer_id for customer in customers]
+    )
 
     def scoped(stmt: Any, model: Any) -> Any:
         return stmt if ids is None else stmt.where(model.customer_id.in_(ids))
@@ -316,7 +323,10 @@ def build_from_data(data: CustomerData, as_of: dt.date) -> list[CustomerReport]:
     ]
 
 
-def build(engine: Engine, as_of: dt.date, customer_id: str | None = None) -> list[CustomerReport]:
+def build(
+    engine: Engine, as_of: dt.date, customer_id: str | None = None, owner: str | None = None
+) -> list[CustomerReport]:
+    """Reports of every customer, or of one customer, or of one owner's customers."""
     if customer_id is None:
         # Everyone's sums come from the summary table; a date it lacks is filled
         # once here. One customer's sums are a cheap primary-key range either way.
@@ -324,5 +334,19 @@ def build(engine: Engine, as_of: dt.date, customer_id: str | None = None) -> lis
 
         usage_summary.ensure(engine, as_of)
     with db.read_session(engine) as session:
-        data = load_customer_data(session, as_of, customer_id)
+        data = load_customer_data(session, as_of, customer_id, owner)
     return build_from_data(data, as_of)
+
+
+def owners(engine: Engine) -> list[str]:
+    """Every owner named on a customer, sorted (lib.worklist.owners, without the reports)."""
+    with db.read_session(engine) as session:
+        named = session.scalars(
+            select(models.Customer.owner).where(models.Customer.owner.is_not(None)).distinct()
+        )
+        return sorted(str(owner) for owner in named if owner)
+
+
+def customer_count(engine: Engine) -> int:
+    with db.read_session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(models.Customer)) or 0)

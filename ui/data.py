@@ -9,6 +9,7 @@ the app calls (through `ui.access.writing`).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -19,6 +20,24 @@ from ui import settings
 
 AS_OF_KEY = "as_of"
 REPORT_TTL_S = 120
+
+
+_SHARED: list[Any] = []
+
+
+def shared(ttl: float, max_entries: int, show_spinner: bool | str = False) -> Any:
+    """st.cache_resource for read-only results a page computes (one object shared by
+    every session, no copy per rerun as st.cache_data makes), dropped by changed()
+    like every st.cache_data. The page must never modify what it gets back."""
+
+    def decorate(function: Any) -> Any:
+        cached = st.cache_resource(ttl=ttl, max_entries=max_entries, show_spinner=show_spinner)(
+            function
+        )
+        _SHARED.append(cached)
+        return cached
+
+    return decorate
 
 
 def _dispose(engine: Engine) -> None:
@@ -48,7 +67,7 @@ def as_of() -> dt.date:
 # Every customer's report is one shared, read-only object per (database, date):
 # st.cache_data would unpickle a fresh copy on every rerun (~1.6 s for 10,000
 # customers), st.cache_resource hands back the same list. Pages never mutate it.
-@st.cache_resource(ttl=REPORT_TTL_S, max_entries=4, show_spinner="Reading the program...")
+@st.cache_resource(ttl=REPORT_TTL_S, max_entries=2, show_spinner="Reading the program...")
 def _reports(url: str, as_of: dt.date) -> list[CustomerReport]:
     return report.build(_engine(url), as_of)
 
@@ -59,9 +78,36 @@ def _report(url: str, as_of: dt.date, customer_id: str) -> CustomerReport | None
     return found[0] if found else None
 
 
-def reports(on: dt.date | None = None) -> list[CustomerReport]:
-    """Every customer's report as of `on` (default: the sidebar's date)."""
+@st.cache_resource(ttl=REPORT_TTL_S, max_entries=16, show_spinner="Reading the worklist...")
+def _owner_reports(url: str, as_of: dt.date, owner: str) -> list[CustomerReport]:
+    return report.build(_engine(url), as_of, owner=owner)
+
+
+def reports(on: dt.date | None = None, owner: str | None = None) -> list[CustomerReport]:
+    """Every customer's report as of `on` (default: the sidebar's date); with `owner`,
+    only that owner's customers (a twelfth of the work on Today for a team member)."""
+    if owner is not None:
+        return _owner_reports(settings.database_url(), on or as_of(), owner)
     return _reports(settings.database_url(), on or as_of())
+
+
+@st.cache_data(ttl=REPORT_TTL_S, max_entries=8, show_spinner=False)
+def _owners(url: str) -> list[str]:
+    return report.owners(_engine(url))
+
+
+def owners() -> list[str]:
+    """Every owner named on a customer, sorted."""
+    return _owners(settings.database_url())
+
+
+@st.cache_data(ttl=REPORT_TTL_S, max_entries=8, show_spinner=False)
+def _customer_count(url: str) -> int:
+    return report.customer_count(_engine(url))
+
+
+def customer_count() -> int:
+    return _customer_count(settings.database_url())
 
 
 def report_for(customer_id: str, on: dt.date | None = None) -> CustomerReport | None:
@@ -103,3 +149,6 @@ def changed() -> None:
     shared reports; the engine stays)."""
     st.cache_data.clear()
     _reports.clear()
+    _owner_reports.clear()
+    for cached in _SHARED:
+        cached.clear()
