@@ -1,4 +1,5 @@
-"""customer usage summary: per-customer window sums as of a date, refreshed by imports
+"""customer usage summary: per-customer window sums as of a date, refreshed by imports;
+usage without its per-row foreign key to customers (see lib.models.Usage)
 
 Revision ID: 0003
 Revises: 0002
@@ -45,8 +46,16 @@ def upgrade() -> None:
         sa.Column('refreshed_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('as_of', name=op.f('pk_usage_summary_dates')),
     )
+    # usage.customer_id keeps its primary-key index but loses the per-row check.
+    with op.batch_alter_table('usage') as batch:
+        batch.drop_constraint('fk_usage_customer_id_customers', type_='foreignkey')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('usage') as batch:
+        batch.create_foreign_key(
+            'fk_usage_customer_id_customers', 'customers', ['customer_id'], ['customer_id'],
+            ondelete='CASCADE',
+        )
     op.drop_table('usage_summary_dates')
     op.drop_table('customer_usage_summary')
