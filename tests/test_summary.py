@@ -150,3 +150,27 @@ def test_a_missing_date_is_filled_once_and_old_ones_pruned(engine: Engine) -> No
     assert len(kept) == usage_summary.KEEP_DATES
     assert set(asked) <= set(kept)  # the most recently filled stay
     _assert_summary_is_direct(engine)
+
+
+def test_findings_an_import_records_are_each_in_the_audit_log(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # lib.findings.sync_in writes new finding states in bulk: the audit log still
+    # names every one of them, as the ORM's flush would.
+    data = demo.generate(customers=20, seed=11, as_of=TODAY)
+    importer.import_paths(engine, [_write_csvs(data, tmp_path / "csv")], user="tester")
+    with db.read_session(engine) as session:
+        states = {
+            f"{cid}/{rule}"
+            for cid, rule in session.execute(
+                select(models.FindingState.customer_id, models.FindingState.rule)
+            )
+        }
+        logged = session.execute(
+            select(models.AuditLog.entity_id, models.AuditLog.user, models.AuditLog.changes).where(
+                models.AuditLog.entity == "finding_states", models.AuditLog.action == "insert"
+            )
+        ).all()
+    assert states, "the demo's planted misconfigurations are found"
+    assert {entity_id for entity_id, _, _ in logged} == states
+    assert all(user == "tester" and changes["state"] == "open" for _, user, changes in logged)
