@@ -102,6 +102,8 @@ class Usage(Base):
     deleted (lib.demo's --replace clears usage itself)."""
 
     __tablename__ = "usage"
+    # SQLite: the table is its primary-key B-tree (migration 0004).
+    __table_args__ = {"sqlite_with_rowid": False}
 
     customer_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     metric: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -275,6 +277,7 @@ class CustomerUsageSummary(Base):
     A customer without a row here has no usage in those windows."""
 
     __tablename__ = "customer_usage_summary"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     customer_id: Mapped[str] = mapped_column(
