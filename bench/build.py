@@ -1,0 +1,32 @@
+"""The report without the command's start-up: `python -m bench.build --db URL --runs N`
+times lib.report.build plus the JSON of every customer inside one process (its
+imports done first) and prints BENCH_RESULT {"seconds": [...]}."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+
+from lib import db, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.build")
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    engine = db.make_engine(args.db)
+    seconds = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        printed = ",\n".join(json.dumps(r.as_json()) for r in report.build(engine, dt.date.today()))
+        seconds.append(time.perf_counter() - started)
+        del printed
+    print("BENCH_RESULT " + json.dumps({"seconds": seconds}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
