@@ -653,23 +653,25 @@ def load(engine: Engine, data: DemoData, user: str = "demo", replace: bool = Fal
         session.execute(insert(models.table(models.Customer)), _records(data.customers))
         session.execute(insert(models.table(models.Subscription)), _records(data.subscriptions))
         session.execute(insert(models.table(models.ConfigValue)), _records(data.config))
-        # Millions of rows: plain tuples through the driver (lib.bulk), not per-row
+        # Millions of rows: plain values through the driver (lib.bulk), not per-row
         # SQLAlchemy processing; dates as ISO text, converted once per distinct day.
         usage = data.usage
         days = {day: day.isoformat() for day in usage["date"].unique()}
-        columns = [
-            usage["customer_id"].to_numpy(dtype=object).tolist(),
-            usage["metric"].to_numpy(dtype=object).tolist(),
-            usage["date"].map(days).to_numpy(dtype=object).tolist(),
-            usage["value"].astype("int64").tolist(),
-        ]
-        bulk.insert_rows(
+        iso_dates = usage["date"].map(days).to_numpy(dtype=object)
+        bulk.insert_columns(
             session.connection(),
             models.table(models.Usage),
             ["customer_id", "metric", "date", "value"],
-            list(zip(*columns, strict=True)),
+            (
+                [
+                    usage["customer_id"].iloc[start : start + bulk.CHUNK].to_numpy(dtype=object),
+                    usage["metric"].iloc[start : start + bulk.CHUNK].to_numpy(dtype=object),
+                    iso_dates[start : start + bulk.CHUNK],
+                    usage["value"].iloc[start : start + bulk.CHUNK].to_numpy(dtype=object),
+                ]
+                for start in range(0, len(usage), bulk.CHUNK)
+            ),
         )
-        del columns
         session.execute(
             insert(models.table(models.Step)),
             [{**r, "recorded_by": r.get("recorded_by") or "demo"} for r in _records(data.steps)],

@@ -226,6 +226,8 @@ def _read_frame(source: Source, text: str) -> tuple[pd.DataFrame | None, list[Pr
         # Rows shorter than the header read as empty trailing fields (as spreadsheets
         # export them); the required-value checks still catch what is missing.
         ragged = False
+    except pd.errors.EmptyDataError:  # e.g. nothing but byte-order marks
+        return None, [Problem(source.name, "the file is empty; expected a header row")]
     except (pd.errors.ParserError, pd.errors.ParserWarning):
         frame, ragged = None, True
     if ragged:
@@ -913,12 +915,20 @@ def _upsert_usage(
             columns = [piece[c].to_numpy(dtype=object).tolist() for c in order]
             send(list(zip(*columns, strict=True)))
 
-    write(
-        is_new,
-        ["customer_id", "metric", "date", "value"],
-        lambda rows: bulk.insert_rows(
-            connection, table, ["customer_id", "metric", "date", "value"], rows, progress
+    order = ["customer_id", "metric", "date", "value"]
+    new_rows = merged.loc[is_new, order] if not is_new.all() else merged[order]
+    bulk.insert_columns(
+        connection,
+        table,
+        order,
+        (
+            [piece[c].to_numpy(dtype=object) for c in order]
+            for piece in (
+                new_rows.iloc[start : start + bulk.CHUNK]
+                for start in range(0, len(new_rows), bulk.CHUNK)
+            )
         ),
+        progress,
     )
     write(
         is_changed,
