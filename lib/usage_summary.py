@@ -19,11 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Engine, delete, exc, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from lib import db, models, report
+from lib import bulk, db, models, report
 
 KEEP_DATES = 3
 # Up to this many touched customers are refreshed by id (an IN list on the
@@ -71,17 +74,99 @@ def _drop(session: Session, as_of: dt.date) -> None:
     _forget(session, as_of)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Every usage row of some dates, as the import holds them (validated): when
+    nothing else is stored for those dates, the sums come from these in memory."""
+
+    customer_ids: pd.Series
+    metrics: pd.Series
+    dates: pd.Series  # ISO text
+    values: np.ndarray  # int64
+
+    def covers(self, as_of: dt.date) -> bool:
+        """Whether every day the sums as of `as_of` read is among these rows' dates."""
+        if self.dates.empty:
+            return False
+        first, last = str(self.dates.min()), str(self.dates.max())
+        return (
+            first <= report.Windows(as_of).baseline_start.isoformat() and as_of.isoformat() <= last
+        )
+
+
+def sums_from_rows(rows: Rows, as_of: dt.date) -> list[np.ndarray]:
+    """The report's aggregates as of `as_of` (the same numbers as report.aggregate_select
+    over these rows), as columns: customer_id, metric, then AGGREGATES. Integer sums."""
+    day_codes, days = pd.factorize(rows.dates)
+    age = np.array([(as_of - dt.date.fromisoformat(str(d))).days for d in days], dtype=np.int64)
+    age = age[day_codes]  # days before as-of, per row
+    keep = (age >= 0) & (age < report.WINDOW_DAYS + report.BASELINE_DAYS)
+    customer_codes, customers = pd.factorize(rows.customer_ids[keep])
+    metric_codes, metrics = pd.factorize(rows.metrics[keep])
+    key = customer_codes.astype(np.int64) * len(metrics) + metric_codes
+    order = np.argsort(key, kind="stable")
+    key, age, value = key[order], age[keep][order], rows.values[keep][order]
+    if not len(key):
+        return [np.array([], dtype=object)] * (2 + len(report.AGGREGATES))
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    window = age < report.WINDOW_DAYS
+    baseline = ~window
+    positive = value > 0
+
+    def total(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(np.where(mask, value, 0), starts)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(mask.astype(np.int64), starts)
+
+    sums = {
+        "last_30": total(window),
+        "prior_90": total(baseline),
+        "max_day_30": np.maximum.reduceat(np.where(window, value, 0), starts),
+        "days_30": count(window & positive),
+        "last_7": total(age < 7),
+        "prev_7": total((age >= 7) & (age < 14)),
+        "last_3": total(age < 3),
+        "days_prior_90": count(baseline & positive),
+    }
+    first = key[starts]
+    return [
+        np.asarray(customers, dtype=object)[first // len(metrics)],
+        np.asarray(metrics, dtype=object)[first % len(metrics)],
+        *[sums[name].astype(object) for name in report.AGGREGATES],
+    ]
+
+
+def _fill_from_rows(session: Session, as_of: dt.date, rows: Rows) -> None:
+    columns = sums_from_rows(rows, as_of)
+    count = len(columns[0])
+    bulk.insert_columns(
+        session.connection(),
+        _SUMMARY,
+        ["as_of", "customer_id", "metric", *report.AGGREGATES],
+        [
+            [
+                np.full(min(bulk.CHUNK, count - start), as_of.isoformat(), dtype=object),
+                *[column[start : start + bulk.CHUNK] for column in columns],
+            ]
+            for start in range(0, count, bulk.CHUNK)
+        ],
+    )
+
+
 def refresh(
     session: Session,
     customer_ids: Iterable[str] | None = None,
     dates: Iterable[dt.date] = (),
     today: dt.date | None = None,
+    only_rows: Rows | None = None,
 ) -> list[dt.date]:
     """After usage of `customer_ids` (None: anyone) changed, inside the writing transaction.
 
     Refreshes today's date (and `dates`) for everyone who needs it, the other kept
     dates for the touched customers when they are few (else drops them). Returns
-    the dates now kept.
+    the dates now kept. `only_rows`: the whole of the usage of their dates (a first
+    load); a wanted date they cover is summed from them in memory, not from the table.
     """
     today = today or dt.date.today()
     touched = None if customer_ids is None else sorted(set(customer_ids))
@@ -96,7 +181,10 @@ def refresh(
             _remember(session, as_of)
         elif as_of in wanted:
             _forget(session, as_of)
-            _fill(session, as_of, None)
+            if only_rows is not None and only_rows.covers(as_of):
+                _fill_from_rows(session, as_of, only_rows)
+            else:
+                _fill(session, as_of, None)
             _remember(session, as_of)
         else:
             _drop(session, as_of)

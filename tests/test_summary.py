@@ -81,6 +81,27 @@ def test_import_refreshes_today(engine: Engine, tmp_path: Path) -> None:
     _assert_summary_is_direct(engine)
 
 
+def test_a_first_load_sums_in_memory_what_the_table_would(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many customers and nothing stored before: the summary comes from the file's
+    # rows in memory (usage_summary.sums_from_rows). Thresholds of 0 make 12 "many".
+    monkeypatch.setattr(importer, "STORED_BY_ID_UP_TO", 0)
+    monkeypatch.setattr(usage_summary, "REFRESH_BY_ID_UP_TO", 0)
+    calls: list[dt.date] = []
+    real = usage_summary._fill_from_rows
+    monkeypatch.setattr(
+        usage_summary,
+        "_fill_from_rows",
+        lambda session, as_of, rows: (calls.append(as_of), real(session, as_of, rows)),
+    )
+    data = demo.generate(customers=12, seed=12, as_of=TODAY)
+    importer.import_paths(engine, [_write_csvs(data, tmp_path / "csv")], user="tester")
+    assert calls == [TODAY]
+    assert _stored(engine, TODAY)
+    _assert_summary_is_direct(engine)
+
+
 @pytest.mark.parametrize(
     "few",
     [
