@@ -235,25 +235,25 @@ class AuditData:
         def window(name: str) -> pd.DataFrame:
             return _frame(getattr(usage, name, None), index, METRICS)
 
-        pairs = [
-            (customer_id, product, np.nan if limit is None else float(limit))
-            for customer_id, subs in data.subscriptions.items()
-            for product, limit in subs.items()
-        ]
-        subs_frame = pd.DataFrame(pairs, columns=["customer_id", "product", "limit"])
-        subscribed = (
-            pd.crosstab(subs_frame["customer_id"], subs_frame["product"])
-            .gt(0)
-            .reindex(index=index, columns=list(PRODUCTS), fill_value=False)
-            .astype(bool)
-        )
-        limits = (
-            subs_frame.pivot_table(
-                index="customer_id", columns="product", values="limit", aggfunc="max"
-            ).reindex(index=index, columns=list(PRODUCTS))
-            if pairs
-            else pd.DataFrame(np.nan, index=index, columns=list(PRODUCTS))
-        ).astype(float)
+        # Filled cell by cell from the dicts (a crosstab and a pivot_table cost ~0.45 s
+        # at 10,000 customers); the (customer, product) pairs are unique.
+        row_of = {customer_id: i for i, customer_id in enumerate(index)}
+        column_of = {product: j for j, product in enumerate(PRODUCTS)}
+        subscribed_cells = np.zeros((len(index), len(PRODUCTS)), dtype=bool)
+        limit_cells = np.full((len(index), len(PRODUCTS)), np.nan)
+        for customer_id, subs in data.subscriptions.items():
+            i = row_of.get(customer_id)
+            if i is None:
+                continue
+            for product, limit in subs.items():
+                j = column_of.get(product)
+                if j is None:
+                    continue
+                subscribed_cells[i, j] = True
+                if limit is not None:
+                    limit_cells[i, j] = float(limit)
+        subscribed = pd.DataFrame(subscribed_cells, index=index, columns=list(PRODUCTS))
+        limits = pd.DataFrame(limit_cells, index=index, columns=list(PRODUCTS))
         config = pd.DataFrame.from_dict(data.config, orient="index") if data.config else None
         config = (
             config.reindex(index=index, columns=list(CONFIG_KEYS))

@@ -101,22 +101,32 @@ def run(
             reason: met.reindex(ids).fillna(False).astype(bool)
             for reason, met in detection.refund_conditions.items()
         }
+        # Plain dicts for the per-customer loop (a pandas lookup per value cost ~0.7 s
+        # at 10,000 customers).
+        severity_of = severity.to_dict()
+        saving_of = saving.to_dict()
+        change_of = {m: delta.to_dict() for m, delta in changes.items()}
+        refund_rows = refund_per_product.to_dict("index") if refund_per_product is not None else {}
+        scenario_of = (
+            detection.refund_scenario.to_dict() if detection.refund_scenario is not None else {}
+        )
+        condition_of = {reason: met.to_dict() for reason, met in conditions.items()}
         for customer_id in ids:
             fact = facts[customer_id]
             finding = Finding(
                 rule=rule.id,
                 title=rule.title,
-                severity=str(severity[customer_id]),
+                severity=str(severity_of[customer_id]),
                 evidence=rule.evidence(fact),
                 fix=rule.fix,
                 effort=rule.effort,
                 docs_url=rule.docs_url,
-                est_monthly_saving_usd=float(saving[customer_id]),
+                est_monthly_saving_usd=float(saving_of[customer_id]),
                 customer_id=str(customer_id),
                 facts={k: _plain(v) for k, v in fact.items()},
                 volume_changes={
                     m: float(delta[customer_id])
-                    for m, delta in changes.items()
+                    for m, delta in change_of.items()
                     if delta[customer_id] != 0
                 },
                 products_removed=detection.drop_products,
@@ -124,15 +134,15 @@ def run(
             )
             if refund_per_product is not None:
                 scenario = (
-                    str(detection.refund_scenario[customer_id])
+                    str(scenario_of[customer_id])
                     if detection.refund_scenario is not None
                     else "wrong_setup"
                 )
                 assessment = refunds.assess(
                     scenario,
-                    {p: float(v) for p, v in refund_per_product.loc[customer_id].items() if v > 0},
+                    {str(p): float(v) for p, v in refund_rows[customer_id].items() if v > 0},
                     data.prior_refunds.get(str(customer_id), {}),
-                    conditions={r: bool(met[customer_id]) for r, met in conditions.items()},
+                    conditions={r: bool(met[customer_id]) for r, met in condition_of.items()},
                     rule=rule.id,
                     billing_month=billing_month,
                 )
