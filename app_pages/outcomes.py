@@ -46,7 +46,7 @@ def _compute(_data: OutcomesData, database: str, as_of: dt.date, filters: Filter
     result = outcomes.compute(_data, filters)
     # The per customer x step frame behind the charts (~30 MB at 10,000 customers)
     # is not drawn: the cache keeps the sections only.
-    return dataclasses.replace(result, progress=result.progress.iloc[:0])
+    return dataclasses.replace(result, progress=result.progress.iloc[:0].copy())
 
 
 def _title(section: Section) -> alt.TitleParams:

@@ -22,7 +22,9 @@ AS_OF_KEY = "as_of"
 REPORT_TTL_S = 120
 
 
-_SHARED: list[Any] = []
+# Page scripts run again on every rerun, so their decorators do too: one entry per
+# function (module and name), not one per run.
+_SHARED: dict[str, Any] = {}
 
 
 def shared(ttl: float, max_entries: int, show_spinner: bool | str = False) -> Any:
@@ -34,7 +36,7 @@ def shared(ttl: float, max_entries: int, show_spinner: bool | str = False) -> An
         cached = st.cache_resource(ttl=ttl, max_entries=max_entries, show_spinner=show_spinner)(
             function
         )
-        _SHARED.append(cached)
+        _SHARED[f"{function.__module__}.{function.__qualname__}"] = cached
         return cached
 
     return decorate
@@ -150,5 +152,5 @@ def changed() -> None:
     st.cache_data.clear()
     _reports.clear()
     _owner_reports.clear()
-    for cached in _SHARED:
+    for cached in _SHARED.values():
         cached.clear()
