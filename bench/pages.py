@@ -7,8 +7,8 @@ caches are dropped exactly as a write in the app drops them (ui.data.changed():
 every st.cache_data and the shared reports; the engine and imported modules
 stay), then `warm` runs (the same session rerunning with its caches full, as a
 click on the page does). Prints one JSON object: seconds per run per page, the
-errors a page showed, and the process's peak resident set size
-(resource.getrusage ru_maxrss) after sign-in and at the end.
+errors a page showed, and the process's peak resident set size (VmHWM, see
+bench.peak) after sign-in and after each page.
 """
 
 from __future__ import annotations
@@ -17,17 +17,18 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import secrets
 import time
 from typing import Any
+
+from bench import peak
 
 PASSWORD_ENV = "BENCH_PASSWORD"
 LOGIN_BUTTON = "FormSubmitter:Login-Login"
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return peak.peak_mb()  # VmHWM: ru_maxrss would include the benchmark's own peak
 
 
 def _errors(at: Any) -> list[str]:

@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench import floor, machine, plans
+from bench import floor, machine, peak, plans
 from lib import auth, db, models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,22 +177,21 @@ class Databases:
 
 
 def onboarding(*args: str) -> list[str]:
-    script = Path(sys.executable).with_name("onboarding")
-    return [str(script), *args] if script.exists() else [sys.executable, "-m", "lib", *args]
+    """The `onboarding` command (lib.cli.main) through bench.peak, which adds its peak
+    memory to stderr."""
+    return [sys.executable, "-m", "bench.peak", *args]
 
 
 def timed(command: Sequence[str], stdout: Any = subprocess.DEVNULL) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB, getrusage ru_maxrss) of one command."""
+    """Wall seconds and peak resident memory (MB, VmHWM, see bench.peak) of one command."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT)
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT)
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{errors.decode(errors='replace')}")
-    return seconds, usage.ru_maxrss / 1024
+    errors = done.stderr.decode(errors="replace")
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{errors}")
+    marks = [line for line in errors.splitlines() if line.startswith(peak.MARK)]
+    return seconds, float(marks[-1].removeprefix(peak.MARK)) if marks else float("nan")
 
 
 # ------------------------------------------------------------------ one database
@@ -518,7 +517,7 @@ def markdown(
         "## Results",
         "",
         "Each figure is the median of its runs (wall-clock seconds; memory is the peak",
-        "resident set size, `getrusage` `ru_maxrss`, of the process: the `onboarding`",
+        "resident set size of the process, VmHWM in /proc/self/status: the `onboarding`",
         "command, or the AppTest process that runs every page like a server).",
         "",
         cells(HEADER),
