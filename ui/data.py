@@ -1,9 +1,10 @@
 """The database engine and the cached reports every page reads.
 
 The engine is a process-wide resource (one pool per database URL). Reports are
-cached (every customer's as one shared object) for REPORT_TTL_S seconds (writes from the command line or another server
-show up by then) and cleared at once by `changed()`, which every write path in
-the app calls (through `ui.access.writing`).
+cached (everyone's, or one owner's, as one shared read-only object) for
+REPORT_TTL_S seconds (writes from the command line or another server show up by
+then) and cleared at once by `changed()`, which every write path in the app
+calls (through `ui.access.writing`).
 """
 
 from __future__ import annotations
