@@ -235,8 +235,21 @@ def _read_frame(source: Source, text: str) -> tuple[pd.DataFrame | None, list[Pr
     if ragged:
         return None, _ragged_rows(source, text)
     assert frame is not None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = _header_names(text, list(frame.columns))
     return frame, []
+
+
+def _header_names(text: str, parsed: list[Any]) -> list[str]:
+    """The header as the file writes it: pandas renames a repeated name (`a.1`) and a
+    blank one (`Unnamed: 1`), which would hide the repeat and name a column the file
+    does not have. A blank name reads as `(column N has no name)`."""
+    header = next(csv.reader(io.StringIO(text)), [])
+    if len(header) != len(parsed):  # cannot line them up: keep what pandas read
+        return [str(c).strip() for c in parsed]
+    return [
+        name.strip().lstrip("\ufeff").strip() or f"(column {number} has no name)"
+        for number, name in enumerate(header, start=1)
+    ]
 
 
 # Files at least this big try Arrow's multi-threaded CSV reader first (a usage file
@@ -262,7 +275,8 @@ def _read_fast(source: Source) -> tuple[pd.DataFrame, bool] | None:
         header = data[:end].decode("utf-8").split(",")
     except UnicodeDecodeError:
         return None
-    if len(set(header)) != len(header):
+    # Repeated or blank names: the general reader's messages name those.
+    if len(set(header)) != len(header) or not all(name.strip() for name in header):
         return None
     # jemalloc: mimalloc (pyarrow's default) returned and re-faulted pages so often that
     # the kernel's share of a 12M-row import was ~5 s more.

@@ -270,6 +270,17 @@ GOOD_CUSTOMERS = "customer_id,name,segment_entered_on\nacme,Acme,2026-03-01\n"
         ({"customers.csv": ""}, "customers.csv: the file is empty"),
         # a file that is none of the five
         ({"contacts.csv": "email\na@b.c\n"}, "contacts.csv: cannot tell which file this is"),
+        # a column named twice: refused as written, not read as 'name' and 'name.1'
+        (
+            {"customers.csv": "customer_id,name,segment_entered_on,name\nc1,One,2026-03-01,Two\n"},
+            "customers.csv row 1, column name: the column appears twice",
+        ),
+        # a blank header cell is named by its position, not by pandas' 'Unnamed: 1'
+        (
+            {"customers.csv": "customer_id,\nc1,One\n"},
+            "required column 'name' is missing (the header has: customer_id, "
+            "(column 2 has no name))",
+        ),
     ],
 )
 def test_bad_input_is_refused_and_nothing_written(
