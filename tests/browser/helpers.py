@@ -53,13 +53,21 @@ def assert_no_exception(page: Page) -> None:
 
 
 def login_form(page: Page) -> None:
-    """Assert the login form is what the page shows."""
-    expect(page.get_by_role("textbox", name="Password")).to_be_visible()
-    expect(page.get_by_role("button", name="Login")).to_be_visible()
+    """Assert the login form, once, is what the page shows.
+
+    While a run replaces the page, Streamlit keeps the last run's elements on
+    screen until the new ones arrive, so a form can briefly be there twice (a
+    strict locator fails at once on that): wait until exactly one is left.
+    """
+    password = page.get_by_role("textbox", name="Password")
+    expect(password).to_have_count(1)
+    expect(password).to_be_visible()
+    expect(page.get_by_role("button", name="Login")).to_have_count(1)
 
 
 def login(page: Page, username: str, password: str = PASSWORD, path: str = "/") -> None:
     page.goto(path)
+    login_form(page)
     # The form, not the show-password button (get_by_label would match both).
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)

@@ -33,6 +33,7 @@ def test_log_in_and_out(page: Page) -> None:
 
 def test_a_wrong_password_is_refused(page: Page) -> None:
     page.goto("/")
+    login_form(page)
     page.get_by_role("textbox", name="Username").fill(TEAM)
     page.get_by_role("textbox", name="Password").fill("not-the-password")
     page.get_by_role("button", name="Login").click()
@@ -99,7 +100,11 @@ def test_a_deep_links_query_survives_the_sign_in_form(context: BrowserContext) -
         context.clear_cookies()
         page = context.new_page()
         login(page, TEAM, path="/homework?customer=zz-link")
-        expect(page.get_by_role("combobox", name="Customer")).to_have_value(
-            re.compile(r"\(zz-link\)$")
-        )
+        try:
+            expect(page.get_by_role("combobox", name="Customer")).to_have_value(
+                re.compile(r"\(zz-link\)$")
+            )
+        except AssertionError:
+            shot(page, f"FAILED-deep-link-{page.url.split('/')[-1]}")
+            raise
         page.close()
