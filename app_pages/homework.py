@@ -44,8 +44,21 @@ names = {
     + ("" if r.customer.owner == username else f" · {r.customer.owner or 'no owner'}")
     for r in [*mine, *others]
 }
+
+
+def _pick_to_address() -> None:
+    # The address follows the pick, so it can be shared and a rerun keeps it.
+    picked = st.session_state.get(CUSTOMER)
+    if picked:
+        st.query_params["customer"] = picked
+    else:
+        st.query_params.pop("customer", None)
+
+
+# The address names the customer (a shared link, or the last pick) and wins over a
+# pick left by a run that had no query yet (the reruns around signing in).
 wanted = st.query_params.get("customer")
-if wanted in names and CUSTOMER not in st.session_state:
+if wanted in names and st.session_state.get(CUSTOMER) != wanted:
     st.session_state[CUSTOMER] = wanted
 customer_id = st.selectbox(
     "Customer",
@@ -54,6 +67,7 @@ customer_id = st.selectbox(
     index=None,
     placeholder="Pick a customer (yours are listed first)",
     key=CUSTOMER,
+    on_change=_pick_to_address,
 )
 if customer_id is None:
     st.stop()

@@ -59,6 +59,21 @@ def test_page_renders_without_a_customer(login_app: Callable[..., AppTest]) -> N
     assert at.selectbox(key="hw_customer").value is None
 
 
+def test_the_address_follows_the_picked_customer(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    customer_id = danas_customer(app_engine)
+    at = login_app("dana", page=PAGE)
+    at.selectbox(key="hw_customer").set_value(customer_id).run()
+    assert page_errors(at) == []
+    # The pick is in the address (a link to share), and the address wins over a
+    # pick kept from an earlier run.
+    assert at.query_params["customer"] == customer_id
+    at.query_params["customer"] = "zz-no-such-customer"
+    at.run()
+    assert at.selectbox(key="hw_customer").value == customer_id  # unknown id: pick kept
+
+
 def test_build_send_and_verify(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
     customer_id = danas_customer(app_engine)
     at = login_app("dana", page=PAGE, query={"customer": customer_id})

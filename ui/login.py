@@ -129,9 +129,18 @@ PENDING_QUERY = "login_pending_query"
 
 
 def restore_deep_link() -> None:
-    """After sign-in, put back the deep link's query if the address lost it."""
-    pending = st.session_state.pop(PENDING_QUERY, None)
-    if pending and not st.query_params:
+    """After sign-in, put back the deep link's query if the address lost it.
+
+    The query is forgotten only once a run sees it in the address: a run that put
+    it back can be cut short by the cookie component's rerun before the browser
+    has the new address, and the next run must then put it back again.
+    """
+    pending = st.session_state.get(PENDING_QUERY)
+    if not pending:
+        return
+    if st.query_params:
+        del st.session_state[PENDING_QUERY]
+    else:
         st.query_params.from_dict(pending)
 
 
