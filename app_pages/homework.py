@@ -46,28 +46,36 @@ names = {
 }
 
 
-def _pick_to_address() -> None:
+def _pick_to_address(picker: str) -> None:
     # The address follows the pick, so it can be shared and a rerun keeps it.
-    picked = st.session_state.get(CUSTOMER)
+    picked = st.session_state.get(picker)
     if picked:
         st.query_params["customer"] = picked
     else:
         st.query_params.pop("customer", None)
 
 
-# The address names the customer (a shared link, or the last pick) and wins over a
-# pick left by a run that had no query yet (the reruns around signing in).
+# The address names the customer (a shared link, or the last pick), and the picker's
+# key carries it: a new address makes a new picker that shows its customer from its
+# first render. (One long-lived picker whose state the page set now and then stayed
+# empty in the browser after a sign-in while the server had the customer.)
 wanted = st.query_params.get("customer")
-if wanted in names and st.session_state.get(CUSTOMER) != wanted:
-    st.session_state[CUSTOMER] = wanted
+if wanted is not None and wanted not in names:
+    st.warning(
+        f"No customer has the id {labels.md(wanted)}: pick one below.", icon=":material/search_off:"
+    )
+    wanted = None
+options = list(names)
+picker = f"{CUSTOMER}:{wanted or ''}"
 customer_id = st.selectbox(
     "Customer",
-    list(names),
+    options,
     format_func=names.__getitem__,
-    index=None,
+    index=options.index(wanted) if wanted else None,
     placeholder="Pick a customer (yours are listed first)",
-    key=CUSTOMER,
+    key=picker,
     on_change=_pick_to_address,
+    args=(picker,),
 )
 if customer_id is None:
     st.stop()

@@ -243,7 +243,10 @@ def _header_names(text: str, parsed: list[Any]) -> list[str]:
     """The header as the file writes it: pandas renames a repeated name (`a.1`) and a
     blank one (`Unnamed: 1`), which would hide the repeat and name a column the file
     does not have. A blank name reads as `(column N has no name)`."""
-    header = next(csv.reader(io.StringIO(text)), [])
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:  # e.g. a lone carriage return in the header
+        header = []
     if len(header) != len(parsed):  # cannot line them up: keep what pandas read
         return [str(c).strip() for c in parsed]
     return [

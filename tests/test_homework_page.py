@@ -56,7 +56,7 @@ def drafts(engine: Engine, customer_id: str) -> list[homework.AssignmentView]:
 def test_page_renders_without_a_customer(login_app: Callable[..., AppTest]) -> None:
     at = login_app("dana", page=PAGE)
     assert page_errors(at) == []
-    assert at.selectbox(key="hw_customer").value is None
+    assert at.selectbox(key="hw_customer:").value is None
 
 
 def test_the_address_follows_the_picked_customer(
@@ -64,21 +64,24 @@ def test_the_address_follows_the_picked_customer(
 ) -> None:
     customer_id = danas_customer(app_engine)
     at = login_app("dana", page=PAGE)
-    at.selectbox(key="hw_customer").set_value(customer_id).run()
+    at.selectbox(key="hw_customer:").set_value(customer_id).run()
     assert page_errors(at) == []
-    # The pick is in the address (a link to share), and the address wins over a
-    # pick kept from an earlier run.
+    # The pick is in the address (a link to share), and the picker shows it.
     assert at.query_params["customer"] == customer_id
+    assert at.selectbox(key=f"hw_customer:{customer_id}").value == customer_id
+    # An address naming nobody says so and leaves the pick open.
     at.query_params["customer"] = "zz-no-such-customer"
     at.run()
-    assert at.selectbox(key="hw_customer").value == customer_id  # unknown id: pick kept
+    assert page_errors(at) == []
+    assert any("zz\\-no\\-such\\-customer" in w.value for w in at.warning)
+    assert at.selectbox(key="hw_customer:").value is None
 
 
 def test_build_send_and_verify(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
     customer_id = danas_customer(app_engine)
     at = login_app("dana", page=PAGE, query={"customer": customer_id})
     assert page_errors(at) == []
-    assert at.selectbox(key="hw_customer").value == customer_id  # from ?customer=
+    assert at.selectbox(key=f"hw_customer:{customer_id}").value == customer_id  # ?customer=
 
     # A suggestion, the KPI dashboard from the library, and a task of our own.
     add_keys = [b.key for b in at.button if (b.key or "").startswith("hw_add_")]

@@ -351,6 +351,8 @@ def test_nearly_valid_files_import_cleanly_or_are_refused(seeded: Engine, source
 
 @FUZZ
 @given(sources=st.lists(csv_file(), min_size=1, max_size=3))
+# Found in CI: a lone carriage return in a header the general reader accepts.
+@example(sources=[Source("config.csv", b"customer_id,key,value,custmer_id\r\x00")])
 def test_random_csvs_import_cleanly_or_are_refused(seeded: Engine, sources: list[Source]) -> None:
     outcome(seeded, sources)
 
