@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from lib import db
-from tests.browser.conftest import PASSWORD, AppServer
+from tests.browser.conftest import PASSWORD, AppServer, shot
 
 # A loaded 2-core CI machine runs a page in seconds, not milliseconds.
 expect.set_options(timeout=20_000)
@@ -72,7 +72,11 @@ def login(page: Page, username: str, password: str = PASSWORD, path: str = "/") 
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Login").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    try:
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    except AssertionError:
+        shot(page, f"FAILED-login-{username}-{time.strftime('%H%M%S')}")
+        raise
     wait_idle(page)
     assert_no_exception(page)
 
