@@ -64,17 +64,18 @@ def test_demo_audit_fires_every_rule_for_some_and_spares_the_healthy(engine: Eng
 
 
 @pytest.mark.slow
-def test_report_for_1000_customers_is_fast(tmp_path: Path) -> None:
+def test_report_for_1000_customers(tmp_path: Path) -> None:
+    # Every one of 1,000 demo customers (120 days of usage) gets a whole report.
+    # How fast is for make bench to say (bench/run.py, docs/benchmarks.md), not a
+    # timed assertion here; the figure is printed for whoever reads the log.
     engine = db.make_engine(f"sqlite:///{tmp_path / 'big.db'}")
     db.migrate(engine)
     demo.load(engine, demo.generate(customers=1_000, seed=7, as_of=AS_OF))
-    report.build(engine, AS_OF)  # warm the page cache
-    started_cpu, started = time.process_time(), time.perf_counter()
+    started = time.process_time()
     reports = report.build(engine, AS_OF)
-    [r.as_json() for r in reports]
-    cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
-    print(f"report for 1,000 customers x 120 days: {cpu:.2f} s CPU, {wall:.2f} s wall")
-    assert len(reports) == 1_000
-    # Generous: about 2 s of CPU on a quiet laptop; the bound only catches a
-    # regression to per-row Python work.
-    assert cpu < 8.0
+    bodies = [r.as_json() for r in reports]
+    print(f"report for 1,000 customers x 120 days: {time.process_time() - started:.2f} s CPU")
+    assert [b["customer_id"] for b in bodies] == sorted(b["customer_id"] for b in bodies)
+    assert len(bodies) == 1_000
+    assert all(len(b["steps"]) == 5 for b in bodies)
+    assert sum(1 for b in bodies if b["findings"]) > 100  # the planted misconfigurations
