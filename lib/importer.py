@@ -243,14 +243,18 @@ def _header_names(text: str, parsed: list[Any]) -> list[str]:
     """The header as the file writes it: pandas renames a repeated name (`a.1`) and a
     blank one (`Unnamed: 1`), which would hide the repeat and name a column the file
     does not have. A blank name reads as `(column N has no name)`."""
-    try:
-        header = next(csv.reader(io.StringIO(text)), [])
-    except csv.Error:  # e.g. a lone carriage return in the header
-        header = []
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]  # not a copy of the whole file
+    header: list[str] = []
+    if first_line.count('"') % 2 == 0:  # else a quoted name runs on to the next line
+        try:
+            header = next(csv.reader([first_line]), [])
+        except csv.Error:  # e.g. a lone carriage return in the header
+            pass
     if len(header) != len(parsed):  # cannot line them up: keep what pandas read
         return [str(c).strip() for c in parsed]
     return [
-        name.strip().lstrip("\ufeff").strip() or f"(column {number} has no name)"
+        name.strip() or f"(column {number} has no name)"
         for number, name in enumerate(header, start=1)
     ]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -65,6 +67,16 @@ def login_form(page: Page) -> None:
     expect(page.get_by_role("button", name="Login")).to_have_count(1)
 
 
+@contextmanager
+def shot_on_failure(page: Page, name: str) -> Iterator[None]:
+    """A failed expectation inside leaves a screenshot, FAILED-<name>-<time>.png."""
+    try:
+        yield
+    except AssertionError:
+        shot(page, f"FAILED-{name}-{time.strftime('%H%M%S')}")
+        raise
+
+
 def login(page: Page, username: str, password: str = PASSWORD, path: str = "/") -> None:
     page.goto(path)
     login_form(page)
@@ -72,11 +84,8 @@ def login(page: Page, username: str, password: str = PASSWORD, path: str = "/") 
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Login").click()
-    try:
+    with shot_on_failure(page, f"login-{username}"):
         expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    except AssertionError:
-        shot(page, f"FAILED-login-{username}-{time.strftime('%H%M%S')}")
-        raise
     wait_idle(page)
     assert_no_exception(page)
 
