@@ -7,8 +7,8 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from lib import portfolio, timeline
 from lib.csv_safe import to_safe_csv
+from lib.program import portfolio, timeline
 from ui import data, labels
 
 as_of = data.as_of()

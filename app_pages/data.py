@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
-from sqlalchemy import func, select
 
-from lib import db, importer, models, posthog_sync
+from lib import ingest
 from lib.csv_safe import to_safe_csv
-from lib.importer import ImportRejected, Source
+from lib.ingest import ImportRejected, Source, posthog_client, posthog_store, posthog_sync
 from ui import access, data, telemetry
 
 RESULT = "data_import_result"
@@ -17,8 +18,7 @@ UPLOADS = "data_uploads"
 st.title(":material/upload_file: Data", anchor=False)
 engine = data.engine()
 
-with db.read_session(engine) as session:
-    customers = session.scalar(select(func.count()).select_from(models.Customer)) or 0
+customers = data.customer_count()
 st.caption(f"Database: `{engine.url.render_as_string(hide_password=True)}` · {customers} customers")
 
 st.markdown(
@@ -36,35 +36,37 @@ if st.button(
     disabled=not files,
     key="data_import",
 ):
+    access.require("import data", access.ADMINS)
     sources = [Source(f.name, f.getvalue()) for f in files or []]
-    with access.writing("import data", access.ADMINS) as username:
-        try:
-            with st.spinner("Checking and importing..."):
-                result = importer.import_sources(engine, sources, user=username)
-            st.session_state[RESULT] = ("ok", result)
-            telemetry.track(
-                "import_completed",
-                source="csv",
-                files=len(sources),
-                rows=result.changed,
-                added=sum(k.added for k in result.kinds.values()),
-                updated=sum(k.updated for k in result.kinds.values()),
-            )
-        except ImportRejected as rejected:
-            st.session_state[RESULT] = ("rejected", rejected)
-            telemetry.track(
-                "import_failed",
-                source="csv",
-                files=len(sources),
-                problems=rejected.total,
-                reason="rejected",
-            )
+    try:
+        with st.spinner("Checking and importing..."):
+            loaded, warnings = ingest.validate_sources(sources)  # no transaction open yet
+            with access.writing("import data", access.ADMINS) as session:
+                result = ingest.write(session, loaded, dt.date.today(), warnings)
+        st.session_state[RESULT] = ("ok", result)
+        telemetry.track(
+            "import_completed",
+            source="csv",
+            files=len(sources),
+            rows=result.changed,
+            added=sum(k.added for k in result.kinds.values()),
+            updated=sum(k.updated for k in result.kinds.values()),
+        )
+    except ImportRejected as rejected:
+        st.session_state[RESULT] = ("rejected", rejected)
+        telemetry.track(
+            "import_failed",
+            source="csv",
+            files=len(sources),
+            problems=rejected.total,
+            reason="rejected",
+        )
 
 outcome = st.session_state.get(RESULT)
 if outcome is not None:
     kind, detail = outcome
     if kind == "ok":
-        imported: importer.ImportResult = detail
+        imported: ingest.ImportResult = detail
         if imported.changed:
             st.success(
                 f"Imported: {imported.changed:,} rows added or updated.", icon=":material/done_all:"
@@ -126,8 +128,8 @@ SYNC_RESULT = "posthog_sync_result"
 st.divider()
 st.subheader(":material/sync: Sync from PostHog", anchor=False)
 try:
-    connection: posthog_sync.Connection | None = posthog_sync.Connection.from_env()
-except posthog_sync.ConfigError as error:
+    connection: posthog_client.Connection | None = posthog_client.Connection.from_env()
+except posthog_client.ConfigError as error:
     connection = None
     st.info(
         f"{error}. Put them in the server's environment or at the top of "
@@ -135,7 +137,8 @@ except posthog_sync.ConfigError as error:
         icon=":material/key:",
     )
 if connection is not None:
-    synced = posthog_sync.last_synced(engine, connection)
+    with data.reading() as session:
+        synced = posthog_store.last_synced(session, connection)
     st.caption(
         f"{connection.describe()} · "
         + (f"usage synced through {min(synced.values())}" if synced else "never synced")
@@ -151,37 +154,42 @@ if connection is not None:
         "Dry run: show what would change, write nothing", key="posthog_sync_dry_run"
     )
     if st.button("Sync from PostHog", icon=":material/sync:", key="posthog_sync_button"):
-        with access.writing("sync from PostHog", access.ADMINS) as username:
-            bar = st.progress(0.0, text="Starting...")
+        access.require("sync from PostHog", access.ADMINS)
+        bar = st.progress(0.0, text="Starting...")
 
-            def show(progress: posthog_sync.Progress) -> None:
-                bar.progress(min(progress.fraction, 1.0), text=progress.message)
+        def show(progress: posthog_sync.Progress) -> None:
+            bar.progress(min(progress.fraction, 1.0), text=progress.message)
 
-            try:
-                outcome_ = posthog_sync.sync(
-                    engine, user=username, since=since, dry_run=dry_run, progress=show
-                )
-                st.session_state[SYNC_RESULT] = ("ok", outcome_)
-                if not outcome_.dry_run:
-                    telemetry.track(
-                        "import_completed",
-                        source="posthog",
-                        rows=outcome_.changed,
-                        added=sum(k.added for k in outcome_.imported.kinds.values()),
-                        updated=sum(k.updated for k in outcome_.imported.kinds.values()),
-                    )
-            except (posthog_sync.SyncError, ImportRejected) as error:
-                st.session_state[SYNC_RESULT] = ("failed", error)
+        try:
+            with data.reading() as session:
+                state = posthog_store.read_state(session, connection)
+            # PostHog is asked with no transaction open; then one write transaction.
+            fetched = posthog_sync.fetch(
+                connection, state, posthog_sync.yesterday(), since, progress=show
+            )
+            with access.writing("sync from PostHog", access.ADMINS) as session:
+                outcome_ = posthog_store.write(session, fetched, dt.date.today(), dry_run, show)
+            st.session_state[SYNC_RESULT] = ("ok", outcome_)
+            if not outcome_.dry_run:
                 telemetry.track(
-                    "import_failed",
+                    "import_completed",
                     source="posthog",
-                    reason="rejected"
-                    if isinstance(error, ImportRejected)
-                    else "config"
-                    if isinstance(error, posthog_sync.ConfigError)
-                    else "sync",
+                    rows=outcome_.changed,
+                    added=sum(k.added for k in outcome_.imported.kinds.values()),
+                    updated=sum(k.updated for k in outcome_.imported.kinds.values()),
                 )
-            bar.empty()
+        except (posthog_client.SyncError, ImportRejected) as error:
+            st.session_state[SYNC_RESULT] = ("failed", error)
+            telemetry.track(
+                "import_failed",
+                source="posthog",
+                reason="rejected"
+                if isinstance(error, ImportRejected)
+                else "config"
+                if isinstance(error, posthog_client.ConfigError)
+                else "sync",
+            )
+        bar.empty()
 
 sync_outcome = st.session_state.get(SYNC_RESULT)
 if sync_outcome is not None:

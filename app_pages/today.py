@@ -6,10 +6,10 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import steps, worklist
+from lib.program import step_store, worklist
 from ui import access, data, labels, login, telemetry
 
-EVERYONE = "*"  # never a username (lib.auth allows a-z, 0-9, '.', '_' and '-')
+EVERYONE = "*"  # never a username (lib.accounts.auth allows a-z, 0-9, '.', '_' and '-')
 PAGE_SIZE = 25
 LAST_DONE = "today_last_done"
 SHOWN = "today_shown"
@@ -93,10 +93,8 @@ if last:
         icon=":material/check_circle:",
     )
     if undo.button("Undo", key="today_undo", icon=":material/undo:", width="stretch"):
-        with access.writing("undo a recorded step") as username:
-            steps.restore(
-                data.engine(), username, last["customer_id"], last["step"], last["previous"]
-            )
+        with access.writing("undo a recorded step") as session:
+            step_store.restore(session, last["customer_id"], last["step"], last["previous"])
         del st.session_state[LAST_DONE]
         st.rerun()
 
@@ -162,10 +160,8 @@ else:
 
     if clicked is not None:
         on: dt.date = done_on
-        with access.writing(f"record {clicked.step_label.lower()} as done") as username:
-            previous = steps.record(
-                data.engine(), username, clicked.customer_id, clicked.step, "done", on
-            )
+        with access.writing(f"record {clicked.step_label.lower()} as done") as session:
+            previous = step_store.record(session, clicked.customer_id, clicked.step, "done", on)
         telemetry.track(
             "step_recorded",
             customer_id=clicked.customer_id,

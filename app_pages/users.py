@@ -1,18 +1,20 @@
-"""Users (admin): list, add, change role, reset password, remove logins (lib.auth + audit log)."""
+"""Users (admin): list, add, change role, reset password, remove logins (lib.accounts.auth + audit log)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from lib import accounts
-from lib.auth import MIN_PASSWORD_LENGTH, AuthError
+from lib.accounts.auth import MIN_PASSWORD_LENGTH
 from lib.vocabulary import ROLES
-from ui import access, data, login, settings
+from ui import access, actions, login, settings
 
-NOTICE = "users_notice"
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 me = login.current_user()
 assert me is not None
@@ -21,9 +23,7 @@ path = settings.auth_file()
 st.title(":material/manage_accounts: Users", anchor=False)
 st.caption(f"Logins live in `{path}` (bcrypt hashes only). Every change is in the audit log.")
 
-notice = st.session_state.pop(NOTICE, None)
-if notice:
-    st.success(notice, icon=":material/check_circle:")
+actions.show_notice()
 
 everyone = login.users()
 st.dataframe(
@@ -39,16 +39,14 @@ st.dataframe(
 )
 
 
-def apply(action: str, change: Callable[[str], object]) -> None:
-    """Run one login change as the signed-in admin; show its error inline."""
-    try:
-        with access.writing(action, access.ADMINS) as actor:
-            change(actor)
-    except AuthError as error:
-        st.error(str(error), icon=":material/error:")
-        return
-    st.session_state[NOTICE] = f"Done: {action}."
-    st.rerun()
+def apply(action: str, change: Callable[[Session], object]) -> None:
+    """One login change as the signed-in admin; its error shows inline."""
+    actions.apply(action, f"Done: {action}.", change, access.ADMINS)
+
+
+def reset_password(session: Session, username: str, password: str) -> None:
+    accounts.reset_password(session, path, username, password)
+    login.guard().clear(username)  # a locked-out user may sign in at once
 
 
 names = sorted(everyone)
@@ -77,10 +75,9 @@ with add_tab, st.form("users_add", clear_on_submit=True, border=False):
         else:
             apply(
                 f"add {username.strip().lower()} as {role}",
-                lambda actor: accounts.add(
-                    data.engine(),
+                lambda session: accounts.add(
+                    session,
                     path,
-                    actor,
                     username,
                     role,
                     password,
@@ -96,7 +93,7 @@ with role_tab, st.form("users_role", border=False):
     if st.form_submit_button("Change role", icon=":material/badge:") and who:
         apply(
             f"make {who} {new_role}",
-            lambda actor: accounts.set_role(data.engine(), path, actor, who, new_role),
+            lambda session: accounts.set_role(session, path, who, new_role),
         )
 
 with password_tab, st.form("users_password", clear_on_submit=True, border=False):
@@ -111,10 +108,7 @@ with password_tab, st.form("users_password", clear_on_submit=True, border=False)
     if st.form_submit_button("Reset password", icon=":material/key:") and who_pw:
         apply(
             f"reset {who_pw}'s password",
-            lambda actor: (
-                accounts.reset_password(data.engine(), path, actor, who_pw, new_password),
-                login.guard().clear(who_pw),  # a locked-out user may sign in at once
-            ),
+            lambda session: reset_password(session, who_pw, new_password),
         )
 
 with remove_tab, st.form("users_remove", border=False):
@@ -129,5 +123,5 @@ with remove_tab, st.form("users_remove", border=False):
         else:
             apply(
                 f"remove {who_rm}",
-                lambda actor: accounts.remove(data.engine(), path, actor, who_rm),
+                lambda session: accounts.remove(session, path, who_rm),
             )

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib import report
+from lib.windows import Windows
 
 FLOOR_TABLE = "usage_floor"
 ROWS_PER_STATEMENT = 100
@@ -81,7 +81,7 @@ def pg_connect(url: str, autocommit: bool = False) -> Any:
 
 
 def _ddl(sqlite: bool) -> str:
-    # The same storage as the app's usage table: WITHOUT ROWID on SQLite (lib.models).
+    # The same storage as the app's usage table: WITHOUT ROWID on SQLite (lib.store.models).
     return _DDL + (" WITHOUT ROWID" if sqlite else "")
 
 
@@ -91,7 +91,7 @@ def insert(url: str, rows: list[tuple[Any, ...]]) -> float:
     many, rest = _batches(rows)
     if url.startswith("sqlite"):
         connection = sqlite3.connect(sqlite_path(url), isolation_level=None)
-        # The app's own SQLite settings (lib.db): WAL, synchronous=NORMAL.
+        # The app's own SQLite settings (lib.store.db): WAL, synchronous=NORMAL.
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute(_ddl(sqlite=True))
@@ -116,7 +116,7 @@ def insert(url: str, rows: list[tuple[Any, ...]]) -> float:
 
 
 def group_by_sql(as_of: dt.date, mark: str) -> tuple[str, list[dt.date]]:
-    windows = report.Windows(as_of)
+    windows = Windows(as_of)
     sql = (
         "SELECT customer_id, metric, "  # noqa: S608 (no values in the text: all bound)
         f"SUM(CASE WHEN date >= {mark} THEN value ELSE 0 END), "

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import Engine, select
 
-from lib import db, models, report
+from lib.store import customer_data, db, models
 
 
 def _statements(engine: Engine, as_of: dt.date) -> dict[str, object]:
@@ -25,13 +25,13 @@ def _statements(engine: Engine, as_of: dt.date) -> dict[str, object]:
         )
     usage = models.table(models.Usage)
     return {
-        "every customer's sums, from the summary (pages, report)": report._summary_select(
+        "every customer's sums, from the summary (pages, report)": customer_data._summary_select(
             as_of, None
         ),
-        "one owner's customers' sums, from the summary (Today)": report._summary_select(
+        "one owner's customers' sums, from the summary (Today)": customer_data._summary_select(
             as_of, owned
         ),
-        "one customer's sums, from usage (customer page)": report.aggregate_select(
+        "one customer's sums, from usage (customer page)": customer_data.aggregate_select(
             as_of, [customer]
         ),
         "one customer's daily usage (customer page chart)": select(
@@ -41,7 +41,7 @@ def _statements(engine: Engine, as_of: dt.date) -> dict[str, object]:
             usage.c.date.between(as_of - dt.timedelta(days=119), as_of),
         ),
         "everyone's sums from usage (the summary's refresh after an import)": (
-            report.aggregate_select(as_of)
+            customer_data.aggregate_select(as_of)
         ),
     }
 

@@ -42,7 +42,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bench import floor, machine, peak, plans
-from lib import auth, db, models
+from lib.accounts import auth
+from lib.store import db, models
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
@@ -532,7 +533,7 @@ def markdown(
         "- **Import**: `onboarding import usage.csv` into a fresh copy of a database that "
         "already has the customers, subscriptions, config and steps. The whole command: "
         "start-up, reading, validation, writing, refreshing `customer_usage_summary` and "
-        "recording the audit's findings (lib.findings.sync_in), in one transaction.",
+        "recording the audit's findings (lib.audit.finding_store.sync_in), in one transaction.",
         "- **Insert floor**: the same rows, already in memory as tuples, in one "
         "executemany of 100-row INSERT statements through the raw driver (sqlite3 / "
         "psycopg) into an empty table with the usage table's columns, primary key and "

@@ -1,3 +1,5 @@
+"""`python -m lib`: the `onboarding` command."""
+
 from lib.cli import main
 
 raise SystemExit(main())

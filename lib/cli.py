@@ -1,7 +1,6 @@
-"""The `onboarding` command (also `python -m lib`).
-
-Exit status: 0 ok, 1 bad input (nothing written), 2 usage error.
-"""
+"""The `onboarding` command (also `python -m lib`), thin over the feature packages: each
+command opens its unit of work once. Exit status: 0 ok, 1 bad input (nothing written),
+2 usage error. Reference: docs/interface.md."""
 
 from __future__ import annotations
 
@@ -15,16 +14,19 @@ from pathlib import Path
 import sqlalchemy.exc
 from sqlalchemy import Engine
 
-from lib import auth, db, settings
+from lib import settings
+from lib.accounts import auth
+from lib.errors import UserError
+from lib.store import db
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A command line the program cannot act on (exit 2)."""
 
 
-class BadInput(Exception):
+class BadInput(UserError):
     """Input the program refuses (exit 1); nothing was written."""
 
 
@@ -50,6 +52,8 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 # ------------------------------------------------------------------ commands
+# Each command imports the packages it needs when it runs: `onboarding user list`
+# should not pay for pandas, Arrow and the audit.
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -60,7 +64,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from lib import demo, homework
+    from lib import demo
+    from lib.demo import homework_history_store
 
     engine = _engine(args)
     db.migrate(engine)
@@ -79,11 +84,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for path in data.write_csvs(Path(args.csv_dir)):
             print(f"wrote {path}")
         return EXIT_OK
-    demo.load(engine, data, replace=args.replace)
-    # Findings first seen at the outreach, some fixed on the first call, refunds;
-    # then homework sent where the homework step is done, verified against usage.
-    history = demo.record_history(engine, as_of, seed=args.seed)
-    tasks = homework.demo_assignments(engine, as_of)
+    with db.write_session(engine, "demo") as session:
+        demo.load(session, data, replace=args.replace)
+        # Findings first seen at the outreach, some fixed on the first call, refunds;
+        # then homework sent where the homework step is done, verified against usage.
+        history = demo.record_history(session, as_of, seed=args.seed)
+        tasks = homework_history_store.assign_homework(session, as_of)
     print(
         f"Loaded demo data: {len(data.customers)} customers, {len(data.usage):,} usage rows, "
         f"{len(data.steps)} recorded steps, {len(data.meetings)} meetings, "
@@ -94,26 +100,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from lib import importer
+    from lib import ingest
 
     engine = _engine(args)
     try:
-        result = importer.import_paths(engine, args.paths, user=args.user, show_progress=True)
-    except importer.ImportRejected as rejected:
+        loaded, warnings = ingest.validate_paths(args.paths)
+        ingest.ensure_schema(engine)
+        with db.write_session(engine, args.user) as session:
+            result = ingest.write(session, loaded, dt.date.today(), warnings, show_progress=True)
+    except ingest.ImportRejected as rejected:
         raise BadInput(rejected.summary()) from None
     print(result.summary())
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from lib import report
+    from lib.program import report_store
+    from lib.store import usage_summary
 
     if not args.json:
         raise UsageError("report: only --json output exists; add --json")
     engine = _engine(args)
     db.ensure_schema(engine)
     as_of = args.as_of or dt.date.today()
-    reports = report.build(engine, as_of, customer_id=args.customer)
+    if args.customer is None:
+        usage_summary.ensure(engine, as_of)  # everyone's sums, kept for the next report
+    with db.read_session(engine) as session:
+        reports = report_store.build(session, as_of, customer_id=args.customer)
     if args.customer is not None:
         if not reports:
             raise BadInput(f"--customer {args.customer!r}: no such customer")
@@ -164,19 +177,28 @@ def cmd_user_ensure_admin(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_posthog(args: argparse.Namespace) -> int:
-    from lib import importer, posthog_sync
+    from lib import ingest
+    from lib.ingest import posthog_client, posthog_store, posthog_sync
 
     engine = _engine(args)
     try:
+        connection = posthog_client.Connection.from_env()
+        ingest.ensure_schema(engine)
+        with db.read_session(engine) as session:
+            state = posthog_store.read_state(session, connection)
         with posthog_sync.progress_bar() as progress:
-            result = posthog_sync.sync(
-                engine, user=args.user, since=args.since, dry_run=args.dry_run, progress=progress
+            fetched = posthog_sync.fetch(
+                connection, state, posthog_sync.yesterday(), args.since, progress=progress
             )
-    except posthog_sync.ConfigError as error:
+            with db.write_session(engine, args.user) as session:
+                result = posthog_store.write(
+                    session, fetched, dt.date.today(), args.dry_run, progress
+                )
+    except posthog_client.ConfigError as error:
         raise UsageError(f"sync posthog: {error}") from None
-    except posthog_sync.SyncError as error:
+    except posthog_client.SyncError as error:
         raise BadInput(f"sync posthog: {error}") from None
-    except importer.ImportRejected as rejected:
+    except ingest.ImportRejected as rejected:
         raise BadInput(f"sync posthog: {rejected.summary()}") from None
     print(result.summary())
     return EXIT_OK
@@ -197,9 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(func=cmd_init)
 
     demo = commands.add_parser("demo", help="load the deterministic demo data set")
-    demo.add_argument("--customers", type=_positive_int, default=300)
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--as-of", type=_iso_date, dest="as_of")
+    demo.add_argument(
+        "--customers", type=_positive_int, default=300, metavar="N", help="how many (300)"
+    )
+    demo.add_argument("--seed", type=int, default=7, metavar="S", help="same seed, same data (7)")
+    demo.add_argument(
+        "--as-of", type=_iso_date, dest="as_of", metavar="DATE", help="the data's today"
+    )
     demo.add_argument("--if-empty", action="store_true", help="do nothing if customers exist")
     demo.add_argument("--replace", action="store_true", help="wipe existing data first")
     demo.add_argument("--csv-dir", metavar="DIR", help="write the five CSVs instead of loading")
@@ -211,16 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     rep = commands.add_parser("report", help="print the per-customer report")
-    rep.add_argument("--as-of", type=_iso_date, dest="as_of")
-    rep.add_argument("--customer", metavar="ID")
-    rep.add_argument("--json", action="store_true")
+    rep.add_argument("--as-of", type=_iso_date, dest="as_of", metavar="DATE", help="default: today")
+    rep.add_argument("--customer", metavar="ID", help="one customer's object, not the array")
+    rep.add_argument("--json", action="store_true", help="JSON on standard output (required)")
     rep.set_defaults(func=cmd_report)
 
     sync = commands.add_parser("sync", help="pull data from a source (posthog)")
     sources = sync.add_subparsers(dest="sync_source", metavar="SOURCE", required=True)
     posthog = sources.add_parser("posthog", help="usage via PostHog's query API (HogQL)")
     posthog.add_argument(
-        "--since", type=_iso_date, help="re-fetch from this day (default: after the last sync)"
+        "--since",
+        type=_iso_date,
+        metavar="DATE",
+        help="re-fetch from this day (default: after the last sync)",
     )
     posthog.add_argument(
         "--dry-run",
@@ -259,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"onboarding: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except BadInput as error:
+    except UserError as error:  # BadInput and every refusal from lib
         print(f"onboarding: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except sqlalchemy.exc.ArgumentError as error:

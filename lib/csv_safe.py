@@ -1,13 +1,5 @@
-"""CSV downloads that a spreadsheet opens as data, never as formulas.
-
-Every CSV the app offers for download goes through `to_safe_csv`. Text from
-users and imports (customer names, notes, attendees) can start with `=`,
-`+`, `-`, `@`, a tab or a carriage return; Excel, LibreOffice and Google
-Sheets then run the cell as a formula (`=HYPERLINK("http://evil", "x")`,
-`=cmd|' /C calc'!A0`). Such a cell is prefixed with a single quote, the
-OWASP "CSV injection" advice, which spreadsheets show as plain text. Plain
-numbers (`-12.5`) stay as they are, so numeric columns keep working.
-"""
+"""CSV downloads a spreadsheet opens as data, never as formulas (docs/rules.md,
+"Downloads"): every download goes through `to_safe_csv`."""
 
 from __future__ import annotations
 

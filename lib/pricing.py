@@ -1,10 +1,4 @@
-"""Tiered list prices -> monthly bills (pure; prices from data/pricing.toml).
-
-A bill line prices one monthly volume through its tiers: each unit costs the
-price of the tier band it falls in, and the first band is the free allowance.
-Identified events are priced at the identified price in place of the anonymous
-one; the group analytics add-on bills the identified events again.
-"""
+"""Tiered list prices -> monthly bills (pure; prices in data/pricing.toml)."""
 
 from __future__ import annotations
 
@@ -177,19 +171,18 @@ def by_product_frame(bills: pd.DataFrame, prices: PriceList | None = None) -> pd
     return pd.DataFrame(sums, index=bills.index)
 
 
-def free_allowance(metric: str, prices: PriceList | None = None) -> float:
-    """The free monthly volume of the first line billing `metric` (inf when none bills it).
-
-    `events` means analytics events (the anonymous line's allowance).
-    """
-    prices = prices or price_list()
-    wanted = "anonymous_events" if metric == "events" else metric
-    for line in prices.lines:
-        if line.metric == wanted and line.tiers and line.tiers[0].price == 0.0:
-            return line.tiers[0].up_to
-    return math.inf
-
-
 def usd(amount: float) -> float:
     """Money is rounded once, to cents, at the edge."""
     return round(amount + 0.0, 2)
+
+
+def billed_by_product(
+    bill_lines: Mapping[str, float], prices: PriceList | None = None
+) -> dict[str, float]:
+    """A bill's lines (line name -> USD) summed per product (unrounded)."""
+    prices = prices or price_list()
+    out: dict[str, float] = {}
+    for name, amount in bill_lines.items():
+        product = prices.line(name).product
+        out[product] = out.get(product, 0.0) + amount
+    return out

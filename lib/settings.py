@@ -1,8 +1,5 @@
-"""Where things live: the project root, the database URL and the login file.
-
-Resolution order follows CONTRACT.md: an explicit argument, then the
-environment, then a default under the project root.
-"""
+"""Where things live: the project root, the database URL and the login file (an explicit
+argument, then the environment, then a default under the project root)."""
 
 from __future__ import annotations
 

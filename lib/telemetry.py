@@ -1,11 +1,5 @@
-"""The console's own usage analytics: event names and allow-listed properties (pure).
-
-The team's use of the console goes to PostHog (see ui/telemetry.py for the
-client). Only what is named here is ever sent: each event has a fixed list of
-property keys, values are short scalars, and nothing personal about a
-customer leaves the app beyond its `customer_id`. The distinct id is the
-team member's login name.
-"""
+"""The console's own usage analytics (pure): the events it may send to PostHog and the only
+properties each may carry; the client is ui/telemetry.py."""
 
 from __future__ import annotations
 

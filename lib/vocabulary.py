@@ -13,6 +13,10 @@ PRODUCTS: tuple[str, ...] = (
     "data_pipelines",
 )
 
+# The add-ons bill through the usage products' volumes; a billing limit applies to the others.
+ADDONS: tuple[str, ...] = ("group_analytics", "data_pipelines")
+USAGE_PRODUCTS: tuple[str, ...] = tuple(p for p in PRODUCTS if p not in ADDONS)
+
 PRODUCT_LABELS: dict[str, str] = {
     "product_analytics": "Product analytics",
     "session_replay": "Session replay",

@@ -1,11 +1,11 @@
-"""Alembic environment: the URL or an open connection comes from lib.db."""
+"""Alembic environment: the URL or an open connection comes from lib.store.db."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from lib.models import Base
+from lib.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -23,8 +23,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lib import auth, db, demo
+from lib import demo
+from lib.accounts import auth
 from lib.settings import PROJECT_ROOT
+from lib.store import db
 
 AS_OF = dt.date(2026, 3, 16)  # a Monday; the demo data and every page's "today"
 DEMO_CUSTOMERS = 40
@@ -72,7 +74,8 @@ def _demo_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     engine = db.make_engine(f"sqlite:///{path}")
     db.migrate(engine)
-    demo.load(engine, demo_data())
+    with db.write_session(engine, "demo") as session:
+        demo.load(session, demo_data())
     engine.dispose()
     return path
 
@@ -88,7 +91,8 @@ def demo_db_url(_demo_sqlite_template: Path, tmp_path: Path) -> str:
 def demo_db_url_any(db_url: str) -> str:
     """The demo data in a fresh database: SQLite, then PostgreSQL."""
     engine = db.make_engine(db_url)
-    demo.load(engine, demo_data())
+    with db.write_session(engine, "demo") as session:
+        demo.load(session, demo_data())
     engine.dispose()
     return db_url
 

@@ -3,12 +3,15 @@ health and outreach tests)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from lib import db, models
+from lib.audit.thresholds import RuleSettings, Thresholds
+from lib.store import db, models
 
 AS_OF = dt.date(2026, 3, 15)
 DAYS = 120  # usage days ending on AS_OF: 90 baseline days, then the 30-day window
@@ -83,3 +86,9 @@ def window_sums(
         last[metric] = float(sum(ints[DAYS - 30 :]))
         baseline[metric] = float(sum(ints[: DAYS - 30])) / 3.0
     return last, baseline
+
+
+def with_values(base: Thresholds, rule: str, **values: Any) -> Thresholds:
+    """`base` with some of one rule's values replaced (what-ifs at a rule's edges)."""
+    merged = {**base.rule(rule).values, **values}
+    return dataclasses.replace(base, rules={**base.rules, rule: RuleSettings(rule, merged)})

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from lib import db
+from lib.store import db
 from tests.pg_server import PgServer
 from tests.pg_server import binaries as pg_binaries
 from tests.pg_server import running as pg_running

@@ -1,4 +1,4 @@
-"""Hand-made CSV files for import and report tests.
+"""Hand-made CSV files for import and report tests, and imports as the CLI runs them.
 
 `AS_OF` is a fixed date; the customers below sit in every program state on it.
 """
@@ -6,9 +6,51 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from lib import ingest
+from lib.ingest import ImportResult, Source
+from lib.store import db
+
 AS_OF = dt.date(2026, 3, 15)
+
+
+def import_sources(
+    engine: Engine,
+    sources: list[Source],
+    user: str = "cli",
+    as_of: dt.date | None = None,
+    show_progress: bool = False,
+) -> ImportResult:
+    """What `onboarding import` does: validate, then write in one write session (as of
+    today unless told). Raises ImportRejected, having written nothing."""
+    loaded, warnings = ingest.validate_sources(sources)
+    return _write(engine, loaded, warnings, user, as_of, show_progress)
+
+
+def import_paths(
+    engine: Engine, paths: Iterable[str | Path], user: str = "cli", as_of: dt.date | None = None
+) -> ImportResult:
+    """import_sources of files and folders (a folder: every known CSV in it)."""
+    loaded, warnings = ingest.validate_paths(paths)
+    return _write(engine, loaded, warnings, user, as_of)
+
+
+def _write(
+    engine: Engine,
+    loaded: dict[str, ingest.Loaded],
+    warnings: list[str],
+    user: str,
+    as_of: dt.date | None,
+    show_progress: bool = False,
+) -> ImportResult:
+    ingest.ensure_schema(engine)
+    with db.write_session(engine, user) as session:
+        return ingest.write(session, loaded, as_of or dt.date.today(), warnings, show_progress)
+
 
 CUSTOMERS = """customer_id,name,owner,plan,segment_entered_on,entry_reason,mrr_usd,extended_until,status
 acme,Acme,dana,teams,2026-03-01,first_bill_projected,1200,,active

@@ -1,13 +1,17 @@
-"""Login administration from the dashboard: lib.auth + audit log + the safety rules."""
+"""Login administration from the dashboard: lib.accounts.auth + audit log + the safety rules."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import bcrypt
 import pytest
 from sqlalchemy import Engine, select
 
-from lib import accounts, auth, db, models
+from lib import accounts
+from lib.accounts import auth
+from lib.store import db, models
+from tests import db_support
 
 PASSWORD = "a-good-password"
 
@@ -33,10 +37,15 @@ def logged(engine: Engine) -> list[tuple[str, str, str | None, dict[str, object]
 
 
 def test_add_change_reset_remove_are_logged_without_passwords(engine: Engine, logins: Path) -> None:
-    assert accounts.add(engine, logins, "admin", "Kim", "team", PASSWORD, name="Kim Lee") is True
-    accounts.set_role(engine, logins, "admin", "kim", "leadership")
-    accounts.reset_password(engine, logins, "admin", "kim", "another-password")
-    accounts.remove(engine, logins, "admin", "kim")
+    assert (
+        db_support.write(
+            engine, "admin", accounts.add, logins, "Kim", "team", PASSWORD, name="Kim Lee"
+        )
+        is True
+    )
+    db_support.write(engine, "admin", accounts.set_role, logins, "kim", "leadership")
+    db_support.write(engine, "admin", accounts.reset_password, logins, "kim", "another-password")
+    db_support.write(engine, "admin", accounts.remove, logins, "kim")
     assert "kim" not in roles(logins)
     assert logged(engine) == [
         ("admin", "add", "kim", {"role": "team", "name": "Kim Lee", "password": "set"}),
@@ -47,10 +56,10 @@ def test_add_change_reset_remove_are_logged_without_passwords(engine: Engine, lo
 
 
 def test_reset_password_works_and_clears_failures(engine: Engine, logins: Path) -> None:
-    accounts.reset_password(engine, logins, "admin", "dana", "brand-new-password")
+    db_support.write(engine, "admin", accounts.reset_password, logins, "dana", "brand-new-password")
     entry = auth.read_auth(logins)["credentials"]["usernames"]["dana"]
-    assert auth.check_password("brand-new-password", entry["password"])
-    assert not auth.check_password(PASSWORD, entry["password"])
+    assert password_matches("brand-new-password", entry["password"])
+    assert not password_matches(PASSWORD, entry["password"])
     assert entry["failed_login_attempts"] == 0
 
 
@@ -58,18 +67,38 @@ def test_reset_password_works_and_clears_failures(engine: Engine, logins: Path) 
     "call,message",
     [
         # the last admin cannot be demoted
-        (lambda e, p: accounts.set_role(e, p, "admin", "admin", "team"), "last admin"),
+        (
+            lambda e, p: db_support.write(e, "admin", accounts.set_role, p, "admin", "team"),
+            "last admin",
+        ),
         # nor removed (by someone else)
-        (lambda e, p: accounts.remove(e, p, "dana", "admin"), "last admin"),
+        (lambda e, p: db_support.write(e, "dana", accounts.remove, p, "admin"), "last admin"),
         # nor re-added with another role
-        (lambda e, p: accounts.add(e, p, "admin", "admin", "team", PASSWORD), "last admin"),
+        (
+            lambda e, p: db_support.write(e, "admin", accounts.add, p, "admin", "team", PASSWORD),
+            "last admin",
+        ),
         # nobody removes their own login
-        (lambda e, p: accounts.remove(e, p, "dana", "dana"), "your own login"),
+        (lambda e, p: db_support.write(e, "dana", accounts.remove, p, "dana"), "your own login"),
         # unknown users and roles
-        (lambda e, p: accounts.set_role(e, p, "admin", "ghost", "team"), "no such user"),
-        (lambda e, p: accounts.set_role(e, p, "admin", "dana", "boss"), "role 'boss'"),
-        (lambda e, p: accounts.reset_password(e, p, "admin", "dana", "short"), "at least 10"),
-        (lambda e, p: accounts.add(e, p, "admin", "Bad Name", "team", PASSWORD), "username"),
+        (
+            lambda e, p: db_support.write(e, "admin", accounts.set_role, p, "ghost", "team"),
+            "no such user",
+        ),
+        (
+            lambda e, p: db_support.write(e, "admin", accounts.set_role, p, "dana", "boss"),
+            "role 'boss'",
+        ),
+        (
+            lambda e, p: db_support.write(e, "admin", accounts.reset_password, p, "dana", "short"),
+            "at least 10",
+        ),
+        (
+            lambda e, p: db_support.write(
+                e, "admin", accounts.add, p, "Bad Name", "team", PASSWORD
+            ),
+            "username",
+        ),
     ],
 )
 def test_refused_changes_write_nothing(engine: Engine, logins: Path, call, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -81,6 +110,10 @@ def test_refused_changes_write_nothing(engine: Engine, logins: Path, call, messa
 
 
 def test_a_second_admin_may_demote_the_first(engine: Engine, logins: Path) -> None:
-    accounts.set_role(engine, logins, "admin", "dana", "admin")
-    accounts.set_role(engine, logins, "dana", "admin", "team")
+    db_support.write(engine, "admin", accounts.set_role, logins, "dana", "admin")
+    db_support.write(engine, "dana", accounts.set_role, logins, "admin", "team")
     assert roles(logins) == {"admin": "team", "dana": "admin"}
+
+
+def password_matches(password: str, hashed: str) -> bool:
+    return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))

@@ -12,7 +12,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from lib import audit, db, demo, report
+from lib import audit, demo
+from lib.program import report
+from lib.store import db
+from tests import db_support
 
 AS_OF = dt.date(2026, 3, 15)
 
@@ -27,8 +30,9 @@ def fired_frame(reports: list[report.CustomerReport], index: pd.Index) -> pd.Dat
 
 def test_demo_audit_fires_every_rule_for_some_and_spares_the_healthy(engine: Engine) -> None:
     data = demo.generate(customers=300, seed=7, as_of=AS_OF)
-    demo.load(engine, data)
-    reports = report.build(engine, AS_OF)
+    with db.write_session(engine, "demo") as session:
+        demo.load(session, data)
+    reports = db_support.reports(engine, AS_OF)
     planted = data.planted
     fired = fired_frame(reports, planted.index)
     n = len(planted)
@@ -70,9 +74,10 @@ def test_report_for_1000_customers(tmp_path: Path) -> None:
     # timed assertion here; the figure is printed for whoever reads the log.
     engine = db.make_engine(f"sqlite:///{tmp_path / 'big.db'}")
     db.migrate(engine)
-    demo.load(engine, demo.generate(customers=1_000, seed=7, as_of=AS_OF))
+    with db.write_session(engine, "demo") as session:
+        demo.load(session, demo.generate(customers=1_000, seed=7, as_of=AS_OF))
     started = time.process_time()
-    reports = report.build(engine, AS_OF)
+    reports = db_support.reports(engine, AS_OF)
     bodies = [r.as_json() for r in reports]
     print(f"report for 1,000 customers x 120 days: {time.process_time() - started:.2f} s CPU")
     assert [b["customer_id"] for b in bodies] == sorted(b["customer_id"] for b in bodies)

@@ -11,8 +11,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lib import audit, pricing, report
+from lib import audit, pricing
 from lib.audit import AuditData, Finding
+from lib.windows import AGGREGATES
+from tests.audit_fixtures import with_values
 
 CONTRACT_RULE_IDS = (
     "identify_overcalled",
@@ -265,7 +267,7 @@ def test_vectorised_run_matches_one_customer_at_a_time() -> None:
     }
     singles = {cid: AuditData.single(customer_id=cid, **spec) for cid, spec in customers.items()}
     frames: dict[str, Any] = {}
-    for name in report.AGGREGATES + ("subscribed", "limits", "config"):
+    for name in AGGREGATES + ("subscribed", "limits", "config"):
         frames[name] = pd.concat([getattr(d, name) for d in singles.values()])
     together = AuditData(
         as_of=dt.date(2026, 3, 15),
@@ -334,6 +336,6 @@ def test_a_misspelt_severity_in_the_thresholds_file_is_refused(tmp_path: Path) -
 
 
 def test_a_switched_off_rule_says_nothing() -> None:
-    settings = audit.thresholds().with_values("outdated_sdk", enabled=False)
+    settings = with_values(audit.thresholds(), "outdated_sdk", enabled=False)
     data = AuditData.single(config={"sdk_version_age_days": "400"})
     assert audit.run(data, settings)["c1"] == []

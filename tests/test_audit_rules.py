@@ -13,6 +13,7 @@ import pytest
 
 from lib import audit, pricing
 from lib.audit import AuditData, Finding
+from tests.audit_fixtures import with_values
 
 # A mid-sized account: 4M events a month, a quarter identified, 20 events a session.
 BASE: dict[str, float] = {
@@ -575,7 +576,7 @@ PLAN: list[tuple[str, dict[str, Any], dict[str, float], bool]] = [
 def test_plan_fit_annual(
     comment: str, customer: dict[str, Any], overrides: dict[str, float], fires: bool
 ) -> None:
-    settings = audit.thresholds().with_values("plan_fit_annual", **overrides)
+    settings = with_values(audit.thresholds(), "plan_fit_annual", **overrides)
     found = run_rule("plan_fit_annual", settings, **customer)
     assert bool(found) is fires
     if found:

@@ -1,4 +1,4 @@
-"""The `onboarding` command: exit codes, messages and output of CONTRACT.md."""
+"""The `onboarding` command: exit codes, messages and output of docs/interface.md."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import bcrypt
 import pytest
 
-from lib import auth, cli
+from lib import cli
+from lib.accounts import auth
 from tests import csv_fixtures
 
 
@@ -144,7 +146,7 @@ def test_user_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
     assert "correct horse" not in text
     entry = auth.read_auth(path)["credentials"]["usernames"]["dana"]
     assert entry["roles"] == ["team"]
-    assert auth.check_password("correct horse battery", entry["password"])
+    assert password_matches("correct horse battery", entry["password"])
 
     code, out, _ = run(
         ["--auth", str(path), "user", "add", "dana", "--role", "leadership"],
@@ -184,7 +186,7 @@ def test_ensure_admin_prints_a_random_password_once(tmp_path: Path) -> None:
     password = out.split("password")[1].split()[0]
     assert len(password) >= 12
     entry = auth.read_auth(path)["credentials"]["usernames"]["admin"]
-    assert auth.check_password(password, entry["password"])
+    assert password_matches(password, entry["password"])
     code, out, _ = run(["--auth", str(path), "user", "ensure-admin"])
     assert "none created" in out
     # A second machine's first run gets a different password.
@@ -212,3 +214,7 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def password_matches(password: str, hashed: str) -> bool:
+    return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))

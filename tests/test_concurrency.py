@@ -19,9 +19,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from lib import db, importer, meetings, models, steps
-from lib.importer import Source
+from lib import meetings
+from lib.ingest import Source
 from lib.meetings import Attendee, MeetingUpdate, ScheduleRequest
+from lib.program import step_store
+from lib.store import db, models
+from tests import db_support
+from tests.csv_fixtures import import_sources
 
 USERS = 20
 ENTERED = dt.date(2026, 3, 1)
@@ -81,7 +85,7 @@ def customers(engine: Engine) -> Engine:
     rows = [f"{own(n)},Own {n},{user(n)},{ENTERED}" for n in range(USERS)]
     rows.append(f"{SHARED},Shared,{user(0)},{ENTERED}")
     text = "customer_id,name,owner,segment_entered_on\n" + "\n".join(rows) + "\n"
-    importer.import_sources(engine, [Source("customers.csv", text.encode())], user="setup")
+    import_sources(engine, [Source("customers.csv", text.encode())], user="setup")
     return engine
 
 
@@ -93,7 +97,9 @@ def test_twenty_users_record_steps_at_once(customers: Engine, db_url: str) -> No
 
     def work(n: int, engine: Engine) -> None:
         for step in ("initial_outreach", "first_meeting", "homework"):
-            steps.record(engine, user(n), own(n), step, "done", day, note=f"by {user(n)}")
+            db_support.write(
+                engine, user(n), step_store.record, own(n), step, "done", day, note=f"by {user(n)}"
+            )
 
     run_together(db_url, work)
 
@@ -115,34 +121,41 @@ def test_twenty_users_record_steps_at_once(customers: Engine, db_url: str) -> No
 # ------------------------------------------------------------------ meetings
 
 
+def schedule(engine: Engine, username: str, request: ScheduleRequest) -> int:
+    """Book a meeting in its own unit of work, as `username`."""
+    with db.write_session(engine, username) as session:
+        return meetings.schedule(session, request)
+
+
 def test_twenty_users_schedule_and_log_meetings_at_once(customers: Engine, db_url: str) -> None:
     starts = dt.datetime(2026, 3, 10, 15, 0)
     now = dt.datetime(2026, 3, 20, 12, 0)
 
     def work(n: int, engine: Engine) -> None:
         people = (Attendee(f"Ann {n}", f"ann{n}@customer.example"),)
-        mine = meetings.schedule(
-            engine,
-            user(n),
-            ScheduleRequest(own(n), "first", starts, "UTC", 30, people, agenda=f"agenda {n}"),
-        )
-        base = meetings.get(engine, mine)
-        meetings.save(
-            engine,
-            user(n),
-            mine,
-            base,
-            MeetingUpdate(
-                local_start=starts,
-                timezone="UTC",
-                duration_min=30,
-                attendees=people,
-                agenda=f"agenda {n}",
-                status="held",
-                notes=f"notes of {user(n)}",
-            ),
-            now=now,
-        )
+        with db.write_session(engine, user(n)) as session:
+            mine = meetings.schedule(
+                session,
+                ScheduleRequest(own(n), "first", starts, "UTC", 30, people, agenda=f"agenda {n}"),
+            )
+        with db.read_session(engine) as session:
+            base = meetings.get(session, mine)
+        with db.write_session(engine, user(n)) as session:
+            meetings.save(
+                session,
+                mine,
+                base,
+                MeetingUpdate(
+                    local_start=starts,
+                    timezone="UTC",
+                    duration_min=30,
+                    attendees=people,
+                    agenda=f"agenda {n}",
+                    status="held",
+                    notes=f"notes of {user(n)}",
+                ),
+                now=now,
+            )
 
     run_together(db_url, work)
 
@@ -182,7 +195,7 @@ def usage_csv(customer_id: str, metric: str = "events") -> bytes:
 def test_twenty_users_import_small_csvs_at_once(customers: Engine, db_url: str) -> None:
     def work(n: int, engine: Engine) -> None:
         newcomer = f"new{n:02d},New {n},{user(n)},{ENTERED}\n"
-        importer.import_sources(
+        import_sources(
             engine,
             [
                 Source(
@@ -197,9 +210,9 @@ def test_twenty_users_import_small_csvs_at_once(customers: Engine, db_url: str) 
             ],
             user=user(n),
         )
-        importer.import_sources(engine, [Source("usage.csv", usage_csv(own(n)))], user=user(n))
+        import_sources(engine, [Source("usage.csv", usage_csv(own(n)))], user=user(n))
         # Everyone uploads the same file at once (two admins, one export).
-        importer.import_sources(engine, [Source("usage.csv", usage_csv(SHARED))], user=user(n))
+        import_sources(engine, [Source("usage.csv", usage_csv(SHARED))], user=user(n))
 
     run_together(db_url, work)
 
@@ -230,14 +243,18 @@ def test_twenty_users_doing_everything_at_once(customers: Engine, db_url: str) -
     def work(n: int, engine: Engine) -> None:
         people = (Attendee(f"Bo {n}", f"bo{n}@customer.example"),)
         jobs = [
-            lambda: steps.record(engine, user(n), own(n), "initial_outreach", "done", day),
-            lambda: meetings.schedule(
+            lambda: db_support.write(
+                engine, user(n), step_store.record, own(n), "initial_outreach", "done", day
+            ),
+            lambda: schedule(
                 engine, user(n), ScheduleRequest(own(n), "first", starts, "UTC", 30, people)
             ),
-            lambda: importer.import_sources(
+            lambda: import_sources(
                 engine, [Source("usage.csv", usage_csv(own(n), "recordings"))], user=user(n)
             ),
-            lambda: steps.record(engine, user(n), own(n), "homework", "skipped", day),
+            lambda: db_support.write(
+                engine, user(n), step_store.record, own(n), "homework", "skipped", day
+            ),
         ]
         for job in jobs[n % 4 :] + jobs[: n % 4]:  # each user in a different order
             job()
@@ -255,7 +272,7 @@ def test_twenty_users_doing_everything_at_once(customers: Engine, db_url: str) -
 
 # ------------------------------------------------------------------ one row, twenty writers
 
-# lib.steps.record and lib.meetings.sync_step read the step row, then insert it
+# lib.program.step_store.record and lib.meetings.sync_step read the step row, then insert it
 # when absent. Writers queue (BEGIN IMMEDIATE on SQLite, an advisory
 # transaction lock on PostgreSQL), so the second one finds the first one's row.
 
@@ -265,9 +282,18 @@ def test_twenty_users_write_the_same_step_at_once(customers: Engine, db_url: str
     starts = dt.datetime(2026, 3, 10, 15, 0)
 
     def work(n: int, engine: Engine) -> None:
-        steps.record(engine, user(n), SHARED, "initial_outreach", "done", day, note=user(n))
+        db_support.write(
+            engine,
+            user(n),
+            step_store.record,
+            SHARED,
+            "initial_outreach",
+            "done",
+            day,
+            note=user(n),
+        )
         people = (Attendee(f"Cy {n}", f"cy{n}@customer.example"),)
-        meetings.schedule(
+        schedule(
             engine,
             user(n),
             ScheduleRequest(SHARED, "first", starts + dt.timedelta(hours=n), "UTC", 30, people),

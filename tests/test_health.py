@@ -9,8 +9,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from lib import db, health, models, report, timeline
+from lib.audit import health, health_store
+from lib.errors import NotFound, UserError
+from lib.store import db, models
+from lib.store.customer_data import CustomerData, StepRow, UsageAggregates
 from lib.vocabulary import METRICS
+from lib.windows import AGGREGATES
 from tests.audit_fixtures import AS_OF, add_customer
 
 ENTERED = AS_OF - dt.timedelta(days=20)
@@ -23,8 +27,8 @@ def customer_data(
     config: dict[str, str] | None = None,
     entered: dt.date = ENTERED,
     status: str = "active",
-    steps: dict[str, timeline.RecordedStep] | None = None,
-) -> report.CustomerData:
+    steps: dict[str, StepRow] | None = None,
+) -> CustomerData:
     """One customer ("c") with the given window sums (window -> metric -> value)."""
 
     def frame(name: str) -> pd.DataFrame:
@@ -33,11 +37,11 @@ def customer_data(
             [[float(values.get(m, 0.0)) for m in METRICS]], index=["c"], columns=METRICS
         )
 
-    usage = report.UsageAggregates(**{name: frame(name) for name in report.AGGREGATES})
+    usage = UsageAggregates(**{name: frame(name) for name in AGGREGATES})
     customer = models.Customer(
         customer_id="c", name="C", segment_entered_on=entered, status=status, relationship_rating=4
     )
-    return report.CustomerData(
+    return CustomerData(
         customers=[customer],
         steps={"c": steps or {}},
         subscriptions={"c": dict.fromkeys(products)},
@@ -68,7 +72,7 @@ def component(h: health.Health, name: str) -> health.Component:
     return found
 
 
-def one(data: report.CustomerData) -> health.Health:
+def one(data: CustomerData) -> health.Health:
     return health.from_data(data, AS_OF)["c"]
 
 
@@ -119,14 +123,14 @@ def test_last_seen_points(last_3: float, last_7: float, last_30: float, points: 
 @pytest.mark.parametrize(
     ("entered_days_ago", "first_meeting", "points"),
     [
-        (20, timeline.RecordedStep("done", AS_OF - dt.timedelta(days=5)), 1.5),  # call held
-        (20, timeline.RecordedStep("scheduled", AS_OF + dt.timedelta(days=2)), 1.0),  # booked
+        (20, ("done", AS_OF - dt.timedelta(days=5)), 1.5),  # call held
+        (20, ("scheduled", AS_OF + dt.timedelta(days=2)), 1.0),  # booked
         (3, None, 0.75),  # first call not due yet: too early to judge
         (30, None, 0.0),  # first call window over, nothing booked: overdue
     ],
 )
 def test_replies_points(
-    entered_days_ago: int, first_meeting: timeline.RecordedStep | None, points: float
+    entered_days_ago: int, first_meeting: StepRow | None, points: float
 ) -> None:
     steps = {"first_meeting": first_meeting} if first_meeting else {}
     data = customer_data(
@@ -185,15 +189,20 @@ def test_for_customer_reads_the_database_and_set_relationship_stores_the_rating(
         {"events": 100_000, "active_users": 6, "insights_viewed": 10},
         steps={"initial_outreach": ("done", AS_OF - dt.timedelta(days=18))},
     )
-    h = health.for_customer(engine, "acme", AS_OF)
+    with db.read_session(engine) as session:
+        h = health_store.for_customer(session, "acme", AS_OF)
     assert 0 <= h.score <= 10
     assert component(h, "Active team").points == 2.0
     assert h.relationship_rating is None
 
-    health.set_relationship(engine, "dana", "acme", 5)
-    assert health.for_customer(engine, "acme", AS_OF).relationship_rating == 5
-    health.set_relationship(engine, "dana", "acme", None)
-    assert health.for_customer(engine, "acme", AS_OF).relationship_rating is None
+    def rate(rating: int | None) -> int | None:
+        with db.write_session(engine, "dana") as session:
+            health_store.set_relationship(session, "acme", rating)
+        with db.read_session(engine) as session:
+            return health_store.for_customer(session, "acme", AS_OF).relationship_rating
+
+    assert rate(5) == 5
+    assert rate(None) is None
     with db.read_session(engine) as session:
         assert session.get(models.Customer, "acme") is not None
 
@@ -201,12 +210,12 @@ def test_for_customer_reads_the_database_and_set_relationship_stores_the_rating(
 @pytest.mark.parametrize("rating", [0, 6, True, 3.5])
 def test_set_relationship_refuses_ratings_outside_1_to_5(engine: Engine, rating: Any) -> None:
     add_customer(engine, "acme", {"events": 1})
-    with pytest.raises(ValueError, match="1-5"):
-        health.set_relationship(engine, "dana", "acme", rating)
+    with pytest.raises(UserError, match="1-5"), db.write_session(engine, "dana") as session:
+        health_store.set_relationship(session, "acme", rating)
 
 
 def test_unknown_customer(engine: Engine) -> None:
-    with pytest.raises(LookupError):
-        health.for_customer(engine, "ghost", AS_OF)
-    with pytest.raises(LookupError):
-        health.set_relationship(engine, "dana", "ghost", 3)
+    with pytest.raises(NotFound), db.read_session(engine) as session:
+        health_store.for_customer(session, "ghost", AS_OF)
+    with pytest.raises(NotFound), db.write_session(engine, "dana") as session:
+        health_store.set_relationship(session, "ghost", 3)

@@ -10,11 +10,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from lib import db, demo, homework, importer, models
+from lib import demo, homework, ingest
+from lib.demo import homework_history_store
 from lib.homework import Facts, HomeworkError, LibraryError
-from lib.meetings import GoalInput
+from lib.meetings import Attendee, GoalInput, MeetingView
+from lib.store import db, models
 from lib.vocabulary import PRODUCTS
+from tests.db_support import write
 
 AS_OF = dt.date(2026, 4, 14)
 LIBRARY = homework.load_library()
@@ -107,7 +111,7 @@ def test_every_audit_rule_has_homework() -> None:
 )
 def test_bad_conditions_are_refused(cond: Any, message: str) -> None:
     with pytest.raises(LibraryError, match=message):
-        homework.validate_condition(cond)
+        homework.parse_condition(cond)
 
 
 def test_library_errors_name_the_task(tmp_path: Path) -> None:
@@ -232,8 +236,7 @@ FACTS = Facts(
     ],
 )
 def test_evaluate(cond: dict[str, Any], ok: bool, evidence: str) -> None:
-    homework.validate_condition(cond)
-    check = homework.evaluate(cond, FACTS)
+    check = homework.evaluate(homework.parse_condition(cond), FACTS)
     assert check.ok is ok
     assert evidence in check.evidence, check.evidence
 
@@ -253,13 +256,14 @@ def test_evaluate(cond: dict[str, Any], ok: bool, evidence: str) -> None:
 )
 def test_usage_since_the_homework_was_sent(since: dt.date | None, ok: bool, evidence: str) -> None:
     cond = {"days_with": "insights_viewed", "days": 7, "op": ">", "value": 0, "at_least": 5}
-    check = homework.evaluate(cond, FACTS.clipped(since))
+    check = homework.evaluate(homework.parse_condition(cond), FACTS.clipped(since))
     assert check.ok is ok
     assert evidence in check.evidence, check.evidence
 
 
 def test_no_usage_at_all() -> None:
-    check = homework.evaluate({"sum": "events", "days": 7, "op": ">", "value": 0}, Facts(None))
+    cond = homework.parse_condition({"sum": "events", "days": 7, "op": ">", "value": 0})
+    check = homework.evaluate(cond, Facts(None))
     assert not check.ok and check.evidence == "no usage imported yet"
 
 
@@ -428,10 +432,16 @@ def _list(engine: Engine) -> list[homework.AssignmentView]:
 
 
 def test_builder_add_reorder_edit_remove(engine: Engine, acme: str) -> None:
-    a = homework.add(engine, "dana", "acme", "person_profiles_identified_only")
-    b = homework.add(engine, "dana", "acme", "kpi_dashboard")
-    c = homework.add(
-        engine, "dana", "acme", "custom", title="Share the dashboard in Slack", body=""
+    a = write(engine, "dana", homework.add, "acme", "person_profiles_identified_only")
+    b = write(engine, "dana", homework.add, "acme", "kpi_dashboard")
+    c = write(
+        engine,
+        "dana",
+        homework.add,
+        "acme",
+        "custom",
+        title="Share the dashboard in Slack",
+        body="",
     )
     assert [v.id for v in _list(engine)] == [a, b, c]
     first = _list(engine)[0]
@@ -439,58 +449,65 @@ def test_builder_add_reorder_edit_remove(engine: Engine, acme: str) -> None:
     assert first.docs_url and first.verifiable
     custom = _list(engine)[2]
     assert custom.docs_url is None and not custom.verifiable
-    homework.move(engine, "dana", c, -2)
+    write(engine, "dana", homework.move, c, -2)
     assert [v.id for v in _list(engine)] == [c, a, b]
-    homework.move(engine, "dana", c, -1)  # already first: nothing moves
-    homework.move(engine, "dana", a, +5)  # past the end: last
+    write(engine, "dana", homework.move, c, -1)  # already first: nothing moves
+    write(engine, "dana", homework.move, a, +5)  # past the end: last
     assert [(v.id, v.position) for v in _list(engine)] == [(c, 0), (b, 1), (a, 2)]
-    homework.edit(engine, "dana", b, "Build the activation dashboard", "Our words **here**")
+    write(engine, "dana", homework.edit, b, "Build the activation dashboard", "Our words **here**")
     assert _list(engine)[1].title == "Build the activation dashboard"
     assert _list(engine)[1].body == "Our words **here**"
-    homework.remove(engine, "dana", c)
+    write(engine, "dana", homework.remove, c)
     assert [(v.id, v.position) for v in _list(engine)] == [(b, 0), (a, 1)]
 
 
 @pytest.mark.parametrize(
     "action,message",
     [
-        (lambda e: homework.add(e, "dana", "acme", "no_such_task"), "unknown homework task"),
-        (lambda e: homework.add(e, "dana", "nobody", "billing_limit"), "does not exist"),
-        (lambda e: homework.add(e, "dana", "acme", "custom", title="  "), "needs a title"),
-        (lambda e: homework.mark_sent(e, "dana", "acme", AS_OF), "no draft homework"),
-        (lambda e: homework.remove(e, "dana", 999), "does not exist"),
+        (lambda s: homework.add(s, "acme", "no_such_task"), "unknown homework task"),
+        (lambda s: homework.add(s, "nobody", "billing_limit"), "does not exist"),
+        (lambda s: homework.add(s, "acme", "custom", title="  "), "needs a title"),
+        (lambda s: homework.mark_sent(s, "acme", AS_OF), "no draft homework"),
+        (lambda s: homework.remove(s, 999), "does not exist"),
     ],
 )
 def test_builder_refuses(
-    engine: Engine, acme: str, action: Callable[[Engine], Any], message: str
+    engine: Engine, acme: str, action: Callable[[Session], Any], message: str
 ) -> None:
     with pytest.raises(HomeworkError, match=message):
-        action(engine)
+        write(engine, "dana", action)
 
 
 def test_the_same_task_twice_is_refused(engine: Engine, acme: str) -> None:
-    homework.add(engine, "dana", "acme", "billing_limit")
+    write(engine, "dana", homework.add, "acme", "billing_limit")
     with pytest.raises(HomeworkError, match="already in"):
-        homework.add(engine, "dana", "acme", "billing_limit")
+        write(engine, "dana", homework.add, "acme", "billing_limit")
 
 
-def _usage_csv(rows: list[tuple[dt.date, str, int]]) -> importer.Source:
+def _usage_csv(rows: list[tuple[dt.date, str, int]]) -> ingest.Source:
     lines = ["customer_id,date,metric,value"]
     lines += [f"acme,{d.isoformat()},{m},{v}" for d, m, v in rows]
-    return importer.Source("usage.csv", ("\n".join(lines) + "\n").encode())
+    return ingest.Source("usage.csv", ("\n".join(lines) + "\n").encode())
+
+
+def import_csv(engine: Engine, sources: list[ingest.Source]) -> None:
+    """An import as the command line makes it: validated, then one unit of work."""
+    loaded, warnings = ingest.validate_sources(sources)
+    with db.write_session(engine, "cli") as session:
+        ingest.write(session, loaded, dt.date.today(), warnings)
 
 
 def test_send_then_verify_after_import(engine: Engine, acme: str) -> None:
     sent_on = dt.date(2026, 4, 7)
     # Before sending, the team viewed insights every day: that must not count.
-    importer.import_sources(
+    import_csv(
         engine,
         [_usage_csv([(sent_on - dt.timedelta(days=i), "insights_viewed", 3) for i in range(1, 8)])],
     )
-    profiles = homework.add(engine, "dana", "acme", "person_profiles_identified_only")
-    dashboard = homework.add(engine, "dana", "acme", "kpi_dashboard")
-    proxy = homework.add(engine, "dana", "acme", "reverse_proxy")  # no condition: by hand
-    assert homework.mark_sent(engine, "dana", "acme", sent_on, dt.date(2026, 4, 21)) == 3
+    profiles = write(engine, "dana", homework.add, "acme", "person_profiles_identified_only")
+    dashboard = write(engine, "dana", homework.add, "acme", "kpi_dashboard")
+    proxy = write(engine, "dana", homework.add, "acme", "reverse_proxy")  # no condition: by hand
+    assert write(engine, "dana", homework.mark_sent, "acme", sent_on, dt.date(2026, 4, 21)) == 3
     with db.read_session(engine) as session:
         step = session.scalar(select(models.Step).where(models.Step.step == "homework"))
         assert step is not None and (step.status, step.date) == ("done", sent_on)
@@ -503,12 +520,10 @@ def test_send_then_verify_after_import(engine: Engine, acme: str) -> None:
 
     # Three days of data after sending: dashboards seen daily, config switched.
     after = [sent_on + dt.timedelta(days=i) for i in range(3)]
-    config = importer.Source(
+    config = ingest.Source(
         "config.csv", b"customer_id,key,value\nacme,person_profiles,identified_only\n"
     )
-    importer.import_sources(
-        engine, [_usage_csv([(d, "insights_viewed", 2) for d in after]), config]
-    )
+    import_csv(engine, [_usage_csv([(d, "insights_viewed", 2) for d in after]), config])
     views = {v.id: v for v in _list(engine)}
     assert views[profiles].status == "done" and views[profiles].verified_by == "data"
     assert (
@@ -520,7 +535,7 @@ def test_send_then_verify_after_import(engine: Engine, acme: str) -> None:
 
     # Two more days: five of the last seven, all after sending.
     more = [sent_on + dt.timedelta(days=i) for i in range(3, 5)]
-    importer.import_sources(engine, [_usage_csv([(d, "insights_viewed", 1) for d in more])])
+    import_csv(engine, [_usage_csv([(d, "insights_viewed", 1) for d in more])])
     views = {v.id: v for v in _list(engine)}
     assert views[dashboard].status == "done"
     assert views[dashboard].done_on == dt.date(2026, 4, 11)  # the day the data showed it
@@ -529,36 +544,36 @@ def test_send_then_verify_after_import(engine: Engine, acme: str) -> None:
     # Re-importing the same file writes nothing more (no new audit entries).
     with db.read_session(engine) as session:
         before = len(session.scalars(select(models.AuditLog.id)).all())
-    importer.import_sources(engine, [_usage_csv([(d, "insights_viewed", 1) for d in more])])
+    import_csv(engine, [_usage_csv([(d, "insights_viewed", 1) for d in more])])
     with db.read_session(engine) as session:
         assert len(session.scalars(select(models.AuditLog.id)).all()) == before
 
     # The proxy is ticked by hand; then the summary counts all three.
-    homework.tick(engine, "dana", proxy, True, on=dt.date(2026, 4, 12))
+    write(engine, "dana", homework.tick, proxy, True, on=dt.date(2026, 4, 12))
     with db.read_session(engine) as session:
         summary = homework.completion_summary(session, "acme")
     assert (summary.total, summary.done, summary.done_by_data) == (3, 3, 2)
     assert summary.line() == "3 of 3 homework tasks done (2 confirmed in your data)."
     assert "- [x] Send events through a reverse proxy" in summary.markdown()
-    homework.tick(engine, "dana", proxy, False)
+    write(engine, "dana", homework.tick, proxy, False)
     assert {v.id: v.status for v in _list(engine)}[proxy] == "sent"
     with pytest.raises(HomeworkError, match="already sent"):
-        homework.remove(engine, "dana", proxy)
+        write(engine, "dana", homework.remove, proxy)
 
 
 def test_draft_items_are_not_verified_or_summarised(engine: Engine, acme: str) -> None:
-    homework.add(engine, "dana", "acme", "person_profiles_identified_only")
-    config = importer.Source(
+    write(engine, "dana", homework.add, "acme", "person_profiles_identified_only")
+    config = ingest.Source(
         "config.csv", b"customer_id,key,value\nacme,person_profiles,identified_only\n"
     )
-    importer.import_sources(engine, [config])
+    import_csv(engine, [config])
     (view,) = _list(engine)
     assert view.status == "draft" and view.evidence is None
     with db.read_session(engine) as session:
         summary = homework.completion_summary(session, "acme")
     assert summary.total == 0 and summary.line() == "No homework was sent."
     with pytest.raises(HomeworkError, match="send the homework"):
-        homework.tick(engine, "dana", view.id, True)
+        write(engine, "dana", homework.tick, view.id, True)
 
 
 # ------------------------------------------------------------------- email
@@ -611,13 +626,98 @@ def test_recap_with_goals() -> None:
     assert "- Fewer bugs" in recap
 
 
+def _call(kind: str, attendees: list[Attendee], fixed: tuple[str, ...]) -> MeetingView:
+    return MeetingView(
+        id=1,
+        customer_id="acme",
+        customer_name="Acme",
+        kind=kind,
+        owner="dana",
+        starts_at=dt.datetime(2026, 3, 11, 15, 0),
+        timezone="UTC",
+        duration_min=30,
+        attendees=tuple(attendees),
+        agenda="",
+        status="held",
+        notes="",
+        fixed_rules=fixed,
+        second_call_offered=None,
+        second_call_accepted=None,
+        goals=(),
+        version=1,
+        updated_by=None,
+        updated_at=None,
+    )
+
+
+PEOPLE = [
+    Attendee("Ann Lee", "ann@acme.test"),
+    Attendee("Dana", "dana@us.test", side="team"),
+    Attendee("Bo", "bo@acme.test"),
+]
+
+
+@pytest.mark.parametrize(
+    "call,wanted,unwanted",
+    [
+        (None, ["Thanks for your time."], ["Together we fixed"]),
+        (
+            _call("first", PEOPLE, ("identify_overcalled", "gone_rule")),
+            ["call on Wednesday 11 March", "- Identify called too often", "- gone_rule"],
+            ["goals you shared"],  # goals only after the second call
+        ),
+        (_call("second", [], ()), ["second call on", "- Activation rate: 40%"], ["fixed"]),
+    ],
+)
+def test_recap_for_the_last_call(
+    call: MeetingView | None, wanted: list[str], unwanted: list[str]
+) -> None:
+    titles = {"identify_overcalled": "Identify called too often"}
+    recap = homework.recap_for(call, titles, [GoalInput("Activation rate", "40%")])
+    assert all(w in recap for w in wanted), recap
+    assert not any(u in recap for u in unwanted), recap
+
+
+def test_greeting_names_the_customers_people() -> None:
+    assert homework.greeting_for(_call("first", PEOPLE, ())) == "Ann, Bo"
+    assert homework.greeting_for(None) == ""
+
+
+@pytest.mark.parametrize(
+    "verified_by,verifiable,checked_by",
+    [
+        ("data", True, "data"),
+        ("hand", True, "hand"),
+        (None, True, "data, after each import"),
+        (None, False, "tick by hand"),
+    ],
+)
+def test_who_checks_an_item(verified_by: str | None, verifiable: bool, checked_by: str) -> None:
+    item = homework.AssignmentView(
+        1, "acme", "t", "T", "", 0, "sent", AS_OF, None, verified_by, None, None, verifiable
+    )
+    assert item.checked_by == checked_by
+
+
+def test_browse_the_library() -> None:
+    assert LIBRARY.browse() == list(LIBRARY.tasks)
+    replay = LIBRARY.browse(["session_replay"], exclude={"replay_min_duration"})
+    assert replay and all("session_replay" in t.products for t in replay)
+    assert "replay_min_duration" not in [t.id for t in replay]
+    both = LIBRARY.browse(["session_replay"], ["cost_control"])
+    assert both and all("cost_control" in t.use_cases for t in both)
+    assert set(both) <= set(LIBRARY.browse(["session_replay"]))
+
+
 # -------------------------------------------------------------------- demo
 
 
 def test_demo_assignments(engine: Engine) -> None:
     as_of = dt.date(2026, 3, 16)
-    demo.load(engine, demo.generate(customers=40, seed=3, as_of=as_of))
-    count = homework.demo_assignments(engine, as_of)
+    with db.write_session(engine, "demo") as session:
+        demo.load(session, demo.generate(customers=40, seed=3, as_of=as_of))
+    with db.write_session(engine, "demo") as session:
+        count = homework_history_store.assign_homework(session, as_of)
     assert count > 0
     with db.read_session(engine) as session:
         rows = session.scalars(select(models.HomeworkAssignment)).all()
@@ -632,4 +732,5 @@ def test_demo_assignments(engine: Engine) -> None:
     assert {r.customer_id for r in rows} <= homework_done
     assert all(r.status in ("sent", "done") and r.sent_on for r in rows)
     assert any(r.status == "done" and r.verified_by == "data" for r in rows) or count < 6
-    assert homework.demo_assignments(engine, as_of) == 0  # once only
+    with db.write_session(engine, "demo") as session:
+        assert homework_history_store.assign_homework(session, as_of) == 0  # once only

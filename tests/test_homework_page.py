@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from lib import db, homework, importer, models
+from lib import homework, ingest
+from lib.store import db, models
 from tests.apptest_support import AS_OF, page_errors
 
 PAGE = "app_pages/homework.py"
@@ -137,7 +138,9 @@ def test_build_send_and_verify(login_app: Callable[..., AppTest], app_engine: En
     usage = "customer_id,date,metric,value\n" + "".join(
         f"{customer_id},{AS_OF + dt.timedelta(days=n)},insights_viewed,2\n" for n in range(5)
     )
-    importer.import_sources(app_engine, [importer.Source("usage.csv", usage.encode())])
+    loaded, warnings = ingest.validate_sources([ingest.Source("usage.csv", usage.encode())])
+    with db.write_session(app_engine, "cli") as session:
+        ingest.write(session, loaded, dt.date.today(), warnings)
     at.run()
     assert page_errors(at) == []
     table = at.dataframe[0].value

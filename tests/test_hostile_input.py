@@ -21,9 +21,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from lib import csv_safe, db, importer, meetings, models, report, settings, steps
+from lib import csv_safe, meetings, settings
 from lib.csv_safe import safe_cell, to_safe_csv
-from lib.importer import ImportRejected, Source
+from lib.ingest import ImportRejected, Source
+from lib.program import step_store
+from lib.store import db, models
+from tests import db_support
+from tests.csv_fixtures import import_sources
 
 # Text a user or a CSV can carry into the app; all of it must come back unchanged.
 HOSTILE_TEXT = [
@@ -250,7 +254,7 @@ def _customers_csv(names: list[str]) -> bytes:
 
 
 def test_hostile_names_are_stored_and_reported_exactly(engine: Engine) -> None:
-    importer.import_sources(engine, [Source("customers.csv", _customers_csv(HOSTILE_TEXT))])
+    import_sources(engine, [Source("customers.csv", _customers_csv(HOSTILE_TEXT))])
     with engine.connect() as connection:
         stored = dict(
             connection.execute(select(models.Customer.customer_id, models.Customer.name)).all()
@@ -259,7 +263,7 @@ def test_hostile_names_are_stored_and_reported_exactly(engine: Engine) -> None:
     assert [stored[f"h{n:02d}"] for n in range(len(HOSTILE_TEXT))] == [
         t.strip() for t in HOSTILE_TEXT
     ]
-    reports = report.build(engine, dt.date(2026, 3, 15))
+    reports = db_support.reports(engine, dt.date(2026, 3, 15))
     assert [r.as_json()["name"] for r in reports] == [t.strip() for t in HOSTILE_TEXT]
 
 
@@ -274,7 +278,7 @@ def test_unstorable_names_are_refused_with_the_column(
     engine: Engine, name: str, column: str, expected: str
 ) -> None:
     with pytest.raises(ImportRejected) as refused:
-        importer.import_sources(engine, [Source("customers.csv", _customers_csv([name]))])
+        import_sources(engine, [Source("customers.csv", _customers_csv([name]))])
     message = str(refused.value)
     assert f"column {column}" in message or "NUL" in message
     assert expected in message
@@ -287,7 +291,7 @@ def test_unstorable_names_are_refused_with_the_column(
 
 def _one_customer(engine: Engine) -> str:
     text = f"customer_id,name,owner,segment_entered_on\nc1,C,dana,{ENTERED}\n"
-    importer.import_sources(engine, [Source("customers.csv", text.encode())])
+    import_sources(engine, [Source("customers.csv", text.encode())])
     return "c1"
 
 
@@ -295,7 +299,16 @@ def test_hostile_notes_and_attendees_are_stored_exactly(engine: Engine) -> None:
     customer_id = _one_customer(engine)
     day = dt.date(2026, 3, 2)
     for text in HOSTILE_TEXT:
-        steps.record(engine, "tester", customer_id, "initial_outreach", "done", day, note=text)
+        db_support.write(
+            engine,
+            "tester",
+            step_store.record,
+            customer_id,
+            "initial_outreach",
+            "done",
+            day,
+            note=text,
+        )
         with db.read_session(engine) as session:
             stored = session.scalar(
                 select(models.Step.note).where(models.Step.customer_id == customer_id)
@@ -305,14 +318,15 @@ def test_hostile_notes_and_attendees_are_stored_exactly(engine: Engine) -> None:
         meetings.Attendee(text, f"p{n}@customer.example") for n, text in enumerate(HOSTILE_TEXT)
     )
     agenda = "\n".join(HOSTILE_TEXT)
-    meeting_id = meetings.schedule(
+    meeting_id = db_support.write(
         engine,
         "tester",
+        meetings.schedule,
         meetings.ScheduleRequest(
             customer_id, "first", dt.datetime(2026, 3, 9, 10), "UTC", 30, people, agenda
         ),
     )
-    view = meetings.get(engine, meeting_id)
+    view = db_support.read(engine, meetings.get, meeting_id)
     assert [a.name for a in view.attendees] == HOSTILE_TEXT
     assert view.agenda == agenda.strip()
 
@@ -320,21 +334,29 @@ def test_hostile_notes_and_attendees_are_stored_exactly(engine: Engine) -> None:
 @pytest.mark.parametrize("where", ["step note", "meeting agenda", "attendee name"])
 def test_a_nul_character_is_refused_or_stored_never_a_crash(engine: Engine, where: str) -> None:
     # Attendees live in a JSON column, which keeps "\u0000" as an escape; text
-    # columns drop it (lib.db), as PostgreSQL cannot store it.
+    # columns drop it (lib.store.db), as PostgreSQL cannot store it.
     customer_id = _one_customer(engine)
     text = "before\x00after"
     try:
         if where == "step note":
-            steps.record(
-                engine, "tester", customer_id, "homework", "done", dt.date(2026, 3, 2), note=text
+            db_support.write(
+                engine,
+                "tester",
+                step_store.record,
+                customer_id,
+                "homework",
+                "done",
+                dt.date(2026, 3, 2),
+                note=text,
             )
         else:
             person = meetings.Attendee(
                 text if where == "attendee name" else "Ann", "ann@customer.example"
             )
-            meetings.schedule(
+            db_support.write(
                 engine,
                 "tester",
+                meetings.schedule,
                 meetings.ScheduleRequest(
                     customer_id,
                     "first",
@@ -345,5 +367,5 @@ def test_a_nul_character_is_refused_or_stored_never_a_crash(engine: Engine, wher
                     text if where == "meeting agenda" else "",
                 ),
             )
-    except (steps.StepError, meetings.MeetingError) as refused:
+    except (step_store.StepError, meetings.MeetingError) as refused:
         assert "NUL" in str(refused) or "\\x00" in str(refused) or "character" in str(refused)

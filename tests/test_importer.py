@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from lib import importer, models, report
-from lib.importer import ImportRejected, Source
-from tests import csv_fixtures
-from tests.csv_fixtures import AS_OF
+from lib.ingest import SPECS, ImportRejected, Source, spec
+from lib.ingest import store as ingest_store
+from lib.store import db, models, usage_summary
+from tests import csv_fixtures, db_support
+from tests.csv_fixtures import AS_OF, import_paths, import_sources
 
 TABLES = (
     models.Customer,
@@ -34,14 +35,12 @@ def counts(engine: Engine) -> dict[str, int]:
 
 @pytest.fixture
 def loaded(engine: Engine, tmp_path: Path) -> Engine:
-    importer.import_paths(engine, [csv_fixtures.write_all(tmp_path / "csv")], user="tester")
+    import_paths(engine, [csv_fixtures.write_all(tmp_path / "csv")], user="tester")
     return engine
 
 
 def test_import_folder_adds_everything(engine: Engine, tmp_path: Path) -> None:
-    result = importer.import_paths(
-        engine, [csv_fixtures.write_all(tmp_path / "csv")], user="tester"
-    )
+    result = import_paths(engine, [csv_fixtures.write_all(tmp_path / "csv")], user="tester")
     assert {kind: r.added for kind, r in result.kinds.items()} == {
         "customers": 6,
         "subscriptions": 3,
@@ -55,7 +54,7 @@ def test_import_folder_adds_everything(engine: Engine, tmp_path: Path) -> None:
 
 def test_reimport_changes_nothing(loaded: Engine, tmp_path: Path) -> None:
     before = counts(loaded)
-    result = importer.import_paths(loaded, [tmp_path / "csv"], user="tester")
+    result = import_paths(loaded, [tmp_path / "csv"], user="tester")
     assert result.changed == 0
     assert all(r.added == r.updated == 0 for r in result.kinds.values())
     assert counts(loaded) == before  # not even an audit log entry
@@ -70,7 +69,7 @@ def test_reimport_updates_changed_rows_only(loaded: Engine, tmp_path: Path) -> N
     (folder / "usage.csv").write_text(
         "customer_id,date,metric,value\nacme,2026-03-15,events,7\nacme,2026-03-15,sessions,3\n"
     )
-    result = importer.import_paths(loaded, [folder], user="tester")
+    result = import_paths(loaded, [folder], user="tester")
     assert (result.kinds["customers"].added, result.kinds["customers"].updated) == (1, 1)
     assert (result.kinds["usage"].added, result.kinds["usage"].updated) == (1, 1)
     with loaded.connect() as connection:
@@ -84,7 +83,7 @@ def test_reimport_updates_changed_rows_only(loaded: Engine, tmp_path: Path) -> N
 
 
 def test_report_gives_the_contract_timeline(loaded: Engine) -> None:
-    reports = {r.customer_id: r.as_json() for r in report.build(loaded, AS_OF)}
+    reports = {r.customer_id: r.as_json() for r in db_support.reports(loaded, AS_OF)}
     assert list(reports) == sorted(reports)
     acme = reports["acme"]
     assert acme["program_week"] == 3
@@ -292,7 +291,7 @@ def test_bad_input_is_refused_and_nothing_written(
         for name, data in files.items()
     ]
     with pytest.raises(ImportRejected) as rejected:
-        importer.import_sources(engine, sources, user="tester")
+        import_sources(engine, sources, user="tester")
     message = rejected.value.summary()
     assert expected in message
     assert message.startswith("Import refused, nothing was written")
@@ -303,10 +302,10 @@ def test_all_problems_come_at_once_capped_with_a_count(engine: Engine) -> None:
     rows = "\n".join(f"c{i},,2026-13-{i % 28 + 1:02d}" for i in range(60))
     source = Source("customers.csv", f"customer_id,name,segment_entered_on\n{rows}\n".encode())
     with pytest.raises(ImportRejected) as rejected:
-        importer.import_sources(engine, [source])
+        import_sources(engine, [source])
     assert rejected.value.total == 120  # a missing name and a bad date on each row
     summary = rejected.value.summary().splitlines()
-    assert len(summary) == 1 + importer.MAX_REPORTED_PROBLEMS + 1
+    assert len(summary) == 1 + spec.MAX_REPORTED_PROBLEMS + 1
     assert summary[-1] == "  ... and 70 more"
 
 
@@ -316,7 +315,7 @@ def test_one_bad_file_blocks_the_good_ones(engine: Engine) -> None:
         Source("usage.csv", b"customer_id,date,metric,value\nacme,2026-03-01,events,x\n"),
     ]
     with pytest.raises(ImportRejected):
-        importer.import_sources(engine, sources)
+        import_sources(engine, sources)
     assert counts(engine)["customers"] == 0
 
 
@@ -325,7 +324,7 @@ def test_unrelated_unknown_column_is_ignored_with_a_warning(engine: Engine) -> N
         "customers.csv",
         b"customer_id,name,segment_entered_on,favourite_colour\nc1,One,2026-03-01,blue\n",
     )
-    result = importer.import_sources(engine, [source])
+    result = import_sources(engine, [source])
     assert result.kinds["customers"].added == 1
     assert result.warnings == [
         "customers.csv: column 'favourite_colour' is not used and was ignored"
@@ -334,7 +333,7 @@ def test_unrelated_unknown_column_is_ignored_with_a_warning(engine: Engine) -> N
 
 def test_missing_path_is_reported(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ImportRejected) as rejected:
-        importer.import_paths(engine, [tmp_path / "nope.csv"])
+        import_paths(engine, [tmp_path / "nope.csv"])
     assert "nope.csv: no such file or folder" in rejected.value.summary()
 
 
@@ -346,8 +345,8 @@ def test_import_is_logged_with_the_user(loaded: Engine) -> None:
     assert ("tester", "import", "usage") in [tuple(e) for e in entries]
 
 
-def _usage(dev_events: int) -> bytes:
-    today = dt.date.today()
+def _usage(dev_events: int, today: dt.date | None = None) -> bytes:
+    today = today or dt.date.today()
     lines = ["customer_id,date,metric,value"]
     for offset in range(30):
         day = (today - dt.timedelta(days=offset)).isoformat()
@@ -362,7 +361,7 @@ def test_import_writes_the_audit_down(engine: Engine) -> None:
         f"customer_id,name,segment_entered_on\nacme,Acme,{dt.date.today().isoformat()}\n".encode(),
     )
     subscriptions = Source("subscriptions.csv", b"customer_id,product\nacme,product_analytics\n")
-    importer.import_sources(engine, [customers, subscriptions, Source("usage.csv", _usage(5000))])
+    import_sources(engine, [customers, subscriptions, Source("usage.csv", _usage(5000))])
     with engine.connect() as connection:
         state = connection.execute(
             select(models.FindingState.state, models.FindingState.first_seen_on).where(
@@ -371,7 +370,7 @@ def test_import_writes_the_audit_down(engine: Engine) -> None:
         ).one()
     assert tuple(state) == ("open", dt.date.today())
 
-    importer.import_sources(engine, [Source("usage.csv", _usage(0))])
+    import_sources(engine, [Source("usage.csv", _usage(0))])
     with engine.connect() as connection:
         state = connection.execute(
             select(models.FindingState.state, models.FindingState.fixed_on).where(
@@ -379,3 +378,35 @@ def test_import_writes_the_audit_down(engine: Engine) -> None:
             )
         ).one()
     assert tuple(state) == ("fixed", dt.date.today())
+
+
+def test_the_declared_text_lengths_are_the_database_columns() -> None:
+    """The pure checks refuse text longer than its column from SPECS' lengths: those must
+    be the models' own lengths, or a long value would pass and fail on PostgreSQL."""
+    for kind, file_spec in SPECS.items():
+        table = models.table(ingest_store.TABLES.get(kind, models.Usage))
+        lengths = {
+            column: table.c[column].type.length
+            for column in file_spec.columns
+            if getattr(table.c[column].type, "length", None)
+        }
+        assert file_spec.lengths == lengths, kind
+
+
+def test_the_import_works_as_of_its_date_not_the_clock(engine: Engine) -> None:
+    """after_data_change records findings and refreshes the usage sums as of the
+    import's as_of (the CLI passes today), never the wall clock."""
+    customers = Source(
+        "customers.csv", f"customer_id,name,segment_entered_on\nacme,Acme,{AS_OF}\n".encode()
+    )
+    subscriptions = Source("subscriptions.csv", b"customer_id,product\nacme,product_analytics\n")
+    usage = Source("usage.csv", _usage(5000, today=AS_OF))
+    import_sources(engine, [customers, subscriptions, usage], as_of=AS_OF)
+    with db.read_session(engine) as session:
+        seen = session.scalar(
+            select(models.FindingState.first_seen_on).where(
+                models.FindingState.rule == "dev_traffic"
+            )
+        )
+        kept = usage_summary.kept_dates(session)
+    assert (seen, kept) == (AS_OF, [AS_OF])

@@ -18,10 +18,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from lib import cli, importer, models
-from lib.importer import SPECS, ImportRejected, Source
-from lib.timeline import STEPS
+from lib import cli
+from lib.ingest import SPECS, ImportRejected, Source, parse, validate
+from lib.program.timeline import STEPS
+from lib.store import models
 from lib.vocabulary import CONFIG_KEYS, METRICS, PRODUCTS
+from tests.csv_fixtures import import_sources
 
 FUZZ = settings(
     max_examples=60,
@@ -47,7 +49,7 @@ def seeded(engine: Engine) -> Iterator[Engine]:
     text = "customer_id,name,segment_entered_on\n" + "".join(
         f"{c},{c.title()},2026-01-05\n" for c in KNOWN
     )
-    importer.import_sources(engine, [Source("customers.csv", text.encode())], user="seed")
+    import_sources(engine, [Source("customers.csv", text.encode())], user="seed")
     yield engine
 
 
@@ -55,7 +57,7 @@ def outcome(engine: Engine, sources: list[Source]) -> None:
     """Import; assert the result is one of the two allowed outcomes."""
     before = row_counts(engine)
     try:
-        importer.import_sources(engine, sources, user="fuzz")
+        import_sources(engine, sources, user="fuzz")
     except ImportRejected as rejected:
         assert rejected.problems, "a rejection names at least one problem"
         assert str(rejected).startswith("Import refused, nothing was written")
@@ -69,7 +71,7 @@ def outcome(engine: Engine, sources: list[Source]) -> None:
         assert lowest is None or lowest >= 0, f"a usage count was stored as {lowest}"
     # ...and doing it again is a no-op, in the report and in the tables.
     after = row_counts(engine)
-    again = importer.import_sources(engine, sources, user="fuzz")
+    again = import_sources(engine, sources, user="fuzz")
     assert again.changed == 0, again.summary()
     assert row_counts(engine) == after
 
@@ -328,7 +330,7 @@ def test_found_by_fuzzing_refused_with_the_column(
 ) -> None:
     before = row_counts(seeded)
     with pytest.raises(ImportRejected) as refused:
-        importer.import_sources(seeded, [Source(name, text.encode())], user="fuzz")
+        import_sources(seeded, [Source(name, text.encode())], user="fuzz")
     assert expected in str(refused.value)
     assert row_counts(seeded) == before
 
@@ -336,7 +338,7 @@ def test_found_by_fuzzing_refused_with_the_column(
 def test_a_usage_file_with_only_a_header_imports_nothing(seeded: Engine) -> None:
     # Found by fuzzing: PostgreSQL failed on the empty date range ("date >= double precision").
     before = row_counts(seeded)
-    result = importer.import_sources(
+    result = import_sources(
         seeded, [Source("usage.csv", b"customer_id,date,metric,value\n")], user="fuzz"
     )
     assert result.changed == 0
@@ -393,12 +395,12 @@ def test_cli_import_exits_0_or_1_with_a_message(
 
 
 def _loaded_with(sources: list[Source], fast_from: int) -> tuple[Any, ...]:
-    saved = importer.FAST_READ_FROM_BYTES
-    importer.FAST_READ_FROM_BYTES = fast_from
+    saved = parse.FAST_READ_FROM_BYTES
+    parse.FAST_READ_FROM_BYTES = fast_from
     try:
-        loaded, problems, warnings = importer.load(sources)
+        loaded, problems, warnings = validate.load(sources)
     finally:
-        importer.FAST_READ_FROM_BYTES = saved
+        parse.FAST_READ_FROM_BYTES = saved
     frames = {
         kind: part.frame.astype(str).reset_index(drop=True).to_dict("list")
         for kind, part in loaded.items()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import auth
+from lib.accounts import auth
 from tests.apptest_support import PASSWORD, new_app, page_errors, sign_in
 
 PAGES = ("today", "customers", "customer", "meetings", "homework", "outcomes", "data", "users")
@@ -204,12 +204,13 @@ def test_writes_check_the_role_on_the_server(app_env: Path) -> None:
     def script() -> None:
         import streamlit as st
 
+        from lib.store import journal
         from ui import access, errors
 
         st.session_state["authentication_status"] = True
         st.session_state["username"] = st.session_state["as_user"]
-        with errors.friendly(), access.writing("record a step") as user:
-            st.write(f"wrote as {user}")
+        with errors.friendly(), access.writing("record a step") as session:
+            st.write(f"wrote as {journal.user_of(session)}")
 
     for username, allowed in (("lead", False), ("priya", True), ("admin", True)):
         at = AppTest.from_function(script)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from lib.login_guard import LoginGuard, Policy
+from lib.accounts.login_guard import LoginGuard, Policy
 
 T0 = dt.datetime(2026, 3, 16, 9, 0, 0)
 POLICY = Policy(max_failures=3, window=dt.timedelta(minutes=10), max_tracked_names=100)

@@ -10,7 +10,8 @@ import icalendar
 import pytest
 from sqlalchemy import Engine, select
 
-from lib import db, ics, meetings, models, report
+from lib import meetings
+from lib.errors import UserError
 from lib.meetings import (
     Attendee,
     GoalInput,
@@ -18,7 +19,10 @@ from lib.meetings import (
     MeetingError,
     MeetingUpdate,
     ScheduleRequest,
+    ics,
 )
+from lib.store import db, models
+from tests import db_support
 
 ENTERED = dt.date(2026, 3, 2)  # a Monday; first call window: 9-22 March
 NOW = dt.datetime(2026, 3, 12, 12, 0)  # UTC
@@ -238,6 +242,20 @@ def test_agenda_keeps_to_a_few_findings() -> None:
     assert "3 smaller points" in agenda
 
 
+@pytest.mark.parametrize(
+    "mine,theirs,who,expected",
+    [
+        ("Mine", "Theirs", "lee", "Mine\n\n--- from lee ---\nTheirs"),  # theirs appended
+        ("Mine\n\n", "Theirs", None, "Mine\n\n--- from the other person ---\nTheirs"),
+        ("Mine, and Theirs", " Theirs ", "lee", "Mine, and Theirs"),  # already in mine
+        ("Mine", "  ", "lee", "Mine"),  # nothing of theirs to add
+        ("", "Theirs", "lee", "\n\n--- from lee ---\nTheirs"),
+    ],
+)
+def test_merge_notes(mine: str, theirs: str, who: str | None, expected: str) -> None:
+    assert meetings.merge_notes(mine, theirs, who) == expected
+
+
 # ------------------------------------------------------------ the database
 
 
@@ -259,19 +277,37 @@ def _schedule(
     kind: str = "first",
     user: str = "dana",
 ) -> int:
-    return meetings.schedule(
-        engine,
-        user,
-        ScheduleRequest(
-            customer_id="acme",
-            kind=kind,
-            local_start=local,
-            timezone=tz,
-            duration_min=30,
-            attendees=tuple(CUSTOMER),
-            agenda="Fix the findings",
-        ),
-    )
+    with db.write_session(engine, user) as session:
+        return meetings.schedule(
+            session,
+            ScheduleRequest(
+                customer_id="acme",
+                kind=kind,
+                local_start=local,
+                timezone=tz,
+                duration_min=30,
+                attendees=tuple(CUSTOMER),
+                agenda="Fix the findings",
+            ),
+        )
+
+
+def _get(engine: Engine, meeting_id: int) -> meetings.MeetingView:
+    with db.read_session(engine) as session:
+        return meetings.get(session, meeting_id)
+
+
+def _save(
+    engine: Engine,
+    user: str,
+    meeting_id: int,
+    base: meetings.MeetingView,
+    update: MeetingUpdate,
+    now: dt.datetime,
+) -> meetings.SaveResult:
+    """One save in its own unit of work, as `user`."""
+    with db.write_session(engine, user) as session:
+        return meetings.save(session, meeting_id, base, update, now=now)
 
 
 def _step(engine: Engine, step: str = "first_meeting") -> tuple[str, dt.date] | None:
@@ -283,7 +319,7 @@ def _step(engine: Engine, step: str = "first_meeting") -> tuple[str, dt.date] | 
 
 
 def _timeline_status(engine: Engine, as_of: dt.date, step: str = "first_meeting") -> str:
-    (rep,) = report.build(engine, as_of, "acme")
+    (rep,) = db_support.reports(engine, as_of, "acme")
     return rep.timeline.steps[step].status
 
 
@@ -307,13 +343,13 @@ def _update(view: meetings.MeetingView, **changes: object) -> MeetingUpdate:
 def test_schedule_sets_the_step_on_the_local_day(engine: Engine, acme: str) -> None:
     # 00:30 in Tokyo on the 17th is still the 16th in UTC: the step carries the local day.
     mid = _schedule(engine, dt.datetime(2026, 3, 17, 0, 30), tz="Asia/Tokyo")
-    view = meetings.get(engine, mid)
+    view = _get(engine, mid)
     assert view.starts_at == dt.datetime(2026, 3, 16, 15, 30)
     assert view.status == "scheduled" and view.owner == "dana" and view.version == 1
     assert [a.email for a in view.attendees] == ["ann@acme.example", "bo@acme.example"]
     assert _step(engine) == ("scheduled", dt.date(2026, 3, 17))
     assert _timeline_status(engine, dt.date(2026, 3, 12)) == "scheduled"
-    # CONTRACT rule 3: once the day has passed without an outcome, it is overdue.
+    # Timeline rule 3 (docs/interface.md): once the day has passed without an outcome, it is overdue.
     assert _timeline_status(engine, dt.date(2026, 3, 18)) == "overdue"
     with db.read_session(engine) as session:
         logged = session.scalars(
@@ -345,7 +381,8 @@ def test_schedule_refuses(
     }
     values.update(request_changes)
     with pytest.raises(MeetingError, match=message):
-        meetings.schedule(engine, "dana", ScheduleRequest(**values))  # type: ignore[arg-type]
+        with db.write_session(engine, "dana") as session:
+            meetings.schedule(session, ScheduleRequest(**values))  # type: ignore[arg-type]
     with db.read_session(engine) as session:
         assert session.scalar(select(models.Meeting.id)) is None  # nothing written
 
@@ -368,8 +405,8 @@ def test_outcome_and_the_step(
     timeline_status: str,
 ) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
-    view = meetings.get(engine, mid)
-    result = meetings.save(
+    view = _get(engine, mid)
+    result = _save(
         engine, "dana", mid, view, _update(view, status=outcome, notes="Went **well**"), now=NOW
     )
     assert result.meeting.status == outcome
@@ -380,16 +417,16 @@ def test_outcome_and_the_step(
 
 def test_no_show_after_the_window_is_overdue(engine: Engine, acme: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 20, 15, 0))
-    view = meetings.get(engine, mid)
+    view = _get(engine, mid)
     later = dt.datetime(2026, 3, 25, 9, 0)
-    meetings.save(engine, "dana", mid, view, _update(view, status="no_show"), now=later)
+    _save(engine, "dana", mid, view, _update(view, status="no_show"), now=later)
     assert _timeline_status(engine, later.date()) == "overdue"  # window ended on the 22nd
 
 
 def test_rescheduled_creates_the_follow_up(engine: Engine, acme: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
-    view = meetings.get(engine, mid)
-    result = meetings.save(
+    view = _get(engine, mid)
+    result = _save(
         engine,
         "dana",
         mid,
@@ -398,17 +435,17 @@ def test_rescheduled_creates_the_follow_up(engine: Engine, acme: str) -> None:
         now=NOW,
     )
     assert result.new_meeting_id is not None
-    follow_up = meetings.get(engine, result.new_meeting_id)
+    follow_up = _get(engine, result.new_meeting_id)
     assert (follow_up.status, follow_up.local_start.replace(tzinfo=None)) == (
         "scheduled",
         dt.datetime(2026, 3, 19, 10, 0),
     )
     assert follow_up.attendees == view.attendees
-    assert meetings.get(engine, mid).status == "rescheduled"  # history kept
+    assert _get(engine, mid).status == "rescheduled"  # history kept
     assert _step(engine) == ("scheduled", dt.date(2026, 3, 19))
     # Saving the rescheduled meeting again (a note) makes no second follow-up.
-    again = meetings.get(engine, mid)
-    second = meetings.save(engine, "dana", mid, again, _update(again, notes="moved"), now=NOW)
+    again = _get(engine, mid)
+    second = _save(engine, "dana", mid, again, _update(again, notes="moved"), now=NOW)
     assert second.new_meeting_id is None
     with db.read_session(engine) as session:
         assert len(session.scalars(select(models.Meeting.id)).all()) == 2
@@ -416,10 +453,10 @@ def test_rescheduled_creates_the_follow_up(engine: Engine, acme: str) -> None:
 
 def test_held_then_corrected_reverts_the_step(engine: Engine, acme: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
-    view = meetings.get(engine, mid)
-    held = meetings.save(engine, "dana", mid, view, _update(view, status="held"), now=NOW).meeting
+    view = _get(engine, mid)
+    held = _save(engine, "dana", mid, view, _update(view, status="held"), now=NOW).meeting
     assert _step(engine) == ("done", dt.date(2026, 3, 11))
-    meetings.save(engine, "dana", mid, held, _update(held, status="no_show"), now=NOW)
+    _save(engine, "dana", mid, held, _update(held, status="no_show"), now=NOW)
     assert _step(engine) is None
 
 
@@ -432,8 +469,8 @@ def test_a_step_done_by_hand_is_never_undone(engine: Engine, acme: str) -> None:
         )
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
     assert _step(engine) == ("done", dt.date(2026, 3, 5))
-    view = meetings.get(engine, mid)
-    meetings.save(engine, "dana", mid, view, _update(view, status="cancelled"), now=NOW)
+    view = _get(engine, mid)
+    _save(engine, "dana", mid, view, _update(view, status="cancelled"), now=NOW)
     assert _step(engine) == ("done", dt.date(2026, 3, 5))
 
 
@@ -458,21 +495,21 @@ def test_skipped_by_hand_is_revived_by_a_booking(engine: Engine, acme: str) -> N
 )
 def test_save_refuses(engine: Engine, acme: str, changes: dict[str, object], message: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
-    view = meetings.get(engine, mid)
+    view = _get(engine, mid)
     with pytest.raises(MeetingError, match=message):
-        meetings.save(engine, "dana", mid, view, _update(view, **changes), now=NOW)
-    assert meetings.get(engine, mid).version == 1  # nothing written
+        _save(engine, "dana", mid, view, _update(view, **changes), now=NOW)
+    assert _get(engine, mid).version == 1  # nothing written
 
 
 def test_second_call_keeps_goals_on_the_customer(engine: Engine, acme: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 25, 15, 0), kind="second")
-    view = meetings.get(engine, mid)
+    view = _get(engine, mid)
     goals = (
         GoalInput("Activation rate", "40%", dt.date(2026, 6, 30)),
         GoalInput("Weekly active teams", "200"),
     )
     now = dt.datetime(2026, 3, 26, 9, 0)
-    saved = meetings.save(
+    saved = _save(
         engine, "dana", mid, view, _update(view, status="held", goals=goals), now=now
     ).meeting
     assert saved.goals == goals
@@ -481,7 +518,7 @@ def test_second_call_keeps_goals_on_the_customer(engine: Engine, acme: str) -> N
         first_ids = session.scalars(select(models.Goal.id).order_by(models.Goal.id)).all()
     # Editing keeps unchanged goals (same rows) and replaces the rest.
     edited = (goals[0], GoalInput("Weekly active teams", "250"))
-    meetings.save(engine, "dana", mid, saved, _update(saved, goals=edited), now=now)
+    _save(engine, "dana", mid, saved, _update(saved, goals=edited), now=now)
     with db.read_session(engine) as session:
         assert meetings.customer_goals(session, "acme") == list(edited)
         ids = session.scalars(select(models.Goal.id).order_by(models.Goal.id)).all()
@@ -491,9 +528,9 @@ def test_second_call_keeps_goals_on_the_customer(engine: Engine, acme: str) -> N
 
 def test_concurrent_edits_second_save_is_refused_and_explained(engine: Engine, acme: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
-    opened_by_dana = meetings.get(engine, mid)
-    opened_by_lee = meetings.get(engine, mid)
-    meetings.save(
+    opened_by_dana = _get(engine, mid)
+    opened_by_lee = _get(engine, mid)
+    _save(
         engine,
         "lee",
         mid,
@@ -503,7 +540,7 @@ def test_concurrent_edits_second_save_is_refused_and_explained(engine: Engine, a
     )
     dana_typed = _update(opened_by_dana, notes="Dana's long notes\n- they liked funnels")
     with pytest.raises(MeetingConflict) as refused:
-        meetings.save(engine, "dana", mid, opened_by_dana, dana_typed, now=NOW)
+        _save(engine, "dana", mid, opened_by_dana, dana_typed, now=NOW)
     conflict = refused.value
     changed = {c.field: c for c in conflict.changes}
     assert set(changed) == {"status", "notes"}  # what Lee changed, nothing else
@@ -513,17 +550,17 @@ def test_concurrent_edits_second_save_is_refused_and_explained(engine: Engine, a
     assert changed["status"].now == "Held"
     assert "lee saved this meeting" in str(conflict) and "Notes" in str(conflict)
     assert conflict.current.version == 2
-    stored = meetings.get(engine, mid)
+    stored = _get(engine, mid)
     assert stored.notes == "Lee's notes: fixed identify" and stored.version == 2
     # Dana merges the two texts and saves on top of Lee's version: accepted.
     merged = _update(conflict.current, notes=stored.notes + "\n" + dana_typed.notes)
-    result = meetings.save(engine, "dana", mid, conflict.current, merged, now=NOW)
+    result = _save(engine, "dana", mid, conflict.current, merged, now=NOW)
     assert "Lee's notes" in result.meeting.notes and "Dana's long notes" in result.meeting.notes
     assert result.meeting.version == 3
 
 
 def test_session_dict_round_trip(engine: Engine, acme: str) -> None:
-    view = meetings.get(engine, _schedule(engine, dt.datetime(2026, 3, 11, 15, 0)))
+    view = _get(engine, _schedule(engine, dt.datetime(2026, 3, 11, 15, 0)))
     assert meetings.from_session_dict(meetings.as_session_dict(view)) == view
 
 
@@ -549,7 +586,7 @@ def test_listing_filters(engine: Engine, acme: str) -> None:
 
 def test_ics_invite_parses_back(engine: Engine, acme: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0), tz="Europe/Berlin")
-    view = meetings.get(engine, mid)
+    view = _get(engine, mid)
     data = ics.invite(view, organizer_email="dana@posthog.example", organizer_name="Dana")
     cal = icalendar.Calendar.from_ical(data)
     assert str(cal["method"]) == "REQUEST" and str(cal["version"]) == "2.0"
@@ -572,10 +609,8 @@ def test_ics_invite_parses_back(engine: Engine, acme: str) -> None:
 
 def test_ics_cancelled_and_updated(engine: Engine, acme: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0), tz="UTC")
-    view = meetings.get(engine, mid)
-    cancelled = meetings.save(
-        engine, "dana", mid, view, _update(view, status="cancelled"), now=NOW
-    ).meeting
+    view = _get(engine, mid)
+    cancelled = _save(engine, "dana", mid, view, _update(view, status="cancelled"), now=NOW).meeting
     cal = icalendar.Calendar.from_ical(ics.invite(cancelled, "dana@posthog.example"))
     (event,) = cal.walk("VEVENT")
     assert str(cal["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
@@ -585,9 +620,9 @@ def test_ics_cancelled_and_updated(engine: Engine, acme: str) -> None:
 
 def test_fixed_findings_go_through_lib_findings(engine: Engine, acme: str) -> None:
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
-    view = meetings.get(engine, mid)
+    view = _get(engine, mid)
     fixed = ("autocapture_unused", "identify_overcalled")
-    held = meetings.save(
+    held = _save(
         engine, "dana", mid, view, _update(view, status="held", fixed_rules=fixed), now=NOW
     )
     assert held.fixed == tuple(sorted(fixed)) and held.reopened == ()
@@ -604,7 +639,7 @@ def test_fixed_findings_go_through_lib_findings(engine: Engine, acme: str) -> No
         "identify_overcalled": ("fixed", dt.date(2026, 3, 11), "dana"),
     }
     # Unlisting one (it was not fixed after all) reopens it; the other stays fixed.
-    again = meetings.save(
+    again = _save(
         engine,
         "dana",
         mid,
@@ -630,7 +665,7 @@ def test_a_save_racing_another_commit_is_refused(engine: Engine, acme: str) -> N
     from sqlalchemy.orm import Session
 
     mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
-    opened = meetings.get(engine, mid)
+    opened = _get(engine, mid)
     raced = {"done": False}
 
     def other_writer_commits(session: Session, *_: object) -> None:
@@ -646,15 +681,60 @@ def test_a_save_racing_another_commit_is_refused(engine: Engine, acme: str) -> N
 
     event.listen(Session, "before_flush", other_writer_commits)
     try:
-        with pytest.raises(MeetingConflict) as refused:
-            meetings.save(
-                engine, "dana", mid, opened, _update(opened, status="held", notes="Dana's"), now=NOW
-            )
+        with db.write_session(engine, "dana") as session:
+            with pytest.raises(MeetingConflict) as refused:
+                meetings.save(
+                    session, mid, opened, _update(opened, status="held", notes="Dana's"), now=NOW
+                )
+            # The caller's unit of work survives the refusal: it reads what Lee saved,
+            # and ending it normally commits nothing of Dana's.
+            assert meetings.get(session, mid).notes == "Lee got there first"
     finally:
         event.remove(Session, "before_flush", other_writer_commits)
     assert raced["done"]
     assert [c.field for c in refused.value.changes] == ["notes"]
     assert refused.value.changes[0].yours == "Dana's"
-    stored = meetings.get(engine, mid)
+    stored = _get(engine, mid)
     assert (stored.notes, stored.status, stored.version) == ("Lee got there first", "scheduled", 2)
     assert _step(engine) == ("scheduled", dt.date(2026, 3, 11))  # nothing of Dana's written
+    assert _meeting_updates_by(engine, "dana") == 0
+
+
+def _meeting_updates_by(engine: Engine, user: str) -> int:
+    with db.read_session(engine) as session:
+        return len(
+            session.scalars(
+                select(models.AuditLog.id).where(
+                    models.AuditLog.entity == "meetings",
+                    models.AuditLog.action == "update",
+                    models.AuditLog.user == user,
+                )
+            ).all()
+        )
+
+
+def test_a_refused_save_writes_nothing_even_when_the_caller_carries_on(
+    engine: Engine, acme: str
+) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    opened = _get(engine, mid)
+    _save(engine, "lee", mid, opened, _update(opened, notes="Lee's"), now=NOW)
+    with db.write_session(engine, "dana") as session:
+        with pytest.raises(MeetingConflict):
+            meetings.save(session, mid, opened, _update(opened, status="held"), now=NOW)
+    stored = _get(engine, mid)
+    assert (stored.notes, stored.status, stored.version) == ("Lee's", "scheduled", 2)
+    assert _meeting_updates_by(engine, "dana") == 0
+
+
+def test_fixed_findings_are_saved_with_the_meeting_or_not_at_all(engine: Engine, acme: str) -> None:
+    """The findings are recorded in the meeting's unit of work: one refused, all refused."""
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    view = _get(engine, mid)
+    bad = _update(view, status="held", fixed_rules=("autocapture_unused", "no_such_rule"))
+    with pytest.raises(UserError, match="no_such_rule"):
+        _save(engine, "dana", mid, view, bad, now=NOW)
+    assert _get(engine, mid).version == 1  # the meeting is not saved either
+    assert _step(engine) == ("scheduled", dt.date(2026, 3, 11))
+    with db.read_session(engine) as session:
+        assert session.scalar(select(models.FindingState.rule)) is None

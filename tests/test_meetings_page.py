@@ -15,7 +15,10 @@ import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from lib import db, ics, meetings, models, report
+from lib import meetings
+from lib.meetings import ics
+from lib.store import db, models
+from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
 
 PAGE = "app_pages/meetings.py"
@@ -30,11 +33,16 @@ def app_engine(app_env: object, demo_db_url_any: str, monkeypatch: pytest.Monkey
     engine.dispose()
 
 
+def _get(engine: Engine, meeting_id: int) -> meetings.MeetingView:
+    with db.read_session(engine) as session:
+        return meetings.get(session, meeting_id)
+
+
 def customer_for_first_call(engine: Engine, owner: str = "dana") -> tuple[str, list[str]]:
     """A customer of `owner` with no meeting yet and at least two open findings."""
     with db.read_session(engine) as session:
         booked = set(session.scalars(select(models.Meeting.customer_id)))
-    for rep in report.build(engine, AS_OF):
+    for rep in db_support.reports(engine, AS_OF):
         if (
             rep.customer.owner == owner
             and rep.customer_id not in booked
@@ -67,7 +75,7 @@ def test_schedule_then_log_held_with_fixed_findings(
     at = login_app("dana", page=PAGE)
     at.selectbox(key="mtg_new_customer").set_value(customer_id).run()
     agenda = at.text_area(key="mtg_new_agenda").value
-    (rep,) = report.build(app_engine, AS_OF, customer_id)
+    (rep,) = db_support.reports(app_engine, AS_OF, customer_id)
     assert rep.findings[0].title in agenda  # prefilled from the open findings
     at.date_input(key="mtg_new_date").set_value(AS_OF)
     at.time_input(key="mtg_new_time").set_value(dt.time(10, 0))
@@ -94,7 +102,7 @@ def test_schedule_then_log_held_with_fixed_findings(
     assert at.session_state["mtg_open"] == meeting.id  # the new meeting is open, invite ready
     assert at.get("download_button")
     invite = icalendar.Calendar.from_ical(
-        ics.invite(meetings.get(app_engine, meeting.id), "dana@example.com")
+        ics.invite(_get(app_engine, meeting.id), "dana@example.com")
     )
     assert str(invite.walk("VEVENT")[0]["dtstart"].params["TZID"]) == "Europe/Berlin"
 
@@ -108,10 +116,10 @@ def test_schedule_then_log_held_with_fixed_findings(
     assert page_errors(at) == []
     assert "held" in at.success[0].value and "2 finding(s) marked fixed" in at.success[0].value
 
-    saved = meetings.get(app_engine, mid)
+    saved = _get(app_engine, mid)
     assert saved.status == "held" and saved.notes.startswith("Fixed **identify**")
     assert saved.fixed_rules == tuple(fixed) and saved.second_call_offered is True
-    (after,) = report.build(app_engine, AS_OF, customer_id)
+    (after,) = db_support.reports(app_engine, AS_OF, customer_id)
     assert after.timeline.steps["first_meeting"].status == "done"
     assert after.timeline.steps["first_meeting"].date == AS_OF
     assert not {f.rule for f in after.findings} & set(fixed)  # no longer open
@@ -157,7 +165,7 @@ def test_concurrent_edit_is_refused_and_nothing_typed_is_lost(
     assert "your text is still in the form" in refusal
     # Dana's text is still in her form; Lee's is what was stored.
     assert dana.text_area(key=notes).value == "Dana: they want funnels\n- follow up on flags"
-    assert meetings.get(app_engine, mid).notes == "Lee: call went well"
+    assert _get(app_engine, mid).notes == "Lee: call went well"
     table = dana.dataframe[0].value
     assert list(table["Field"]) == ["Notes"]
     assert table.iloc[0]["Yours (still in the form)"].startswith("Dana: they want funnels")
@@ -168,7 +176,7 @@ def test_concurrent_edit_is_refused_and_nothing_typed_is_lost(
     assert merged.startswith("Dana: they want funnels") and "Lee: call went well" in merged
     dana.button(key=f"mtg_save_{mid}").click().run()
     assert page_errors(dana) == []
-    stored = meetings.get(app_engine, mid)
+    stored = _get(app_engine, mid)
     assert "Dana: they want funnels" in stored.notes and "Lee: call went well" in stored.notes
 
 
@@ -190,3 +198,30 @@ def test_untouched_form_follows_someone_elses_save(
     assert dana.text_area(key=f"mtg_f_notes_{mid}").value == "Lee's update"
     assert any("showing their version" in i.value for i in dana.info)
     assert page_errors(dana) == []
+
+
+def test_rescheduling_opens_the_new_meeting(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    with db.read_session(app_engine) as session:
+        mid = session.scalars(
+            select(models.Meeting.id)
+            .where(models.Meeting.status == "scheduled")
+            .order_by(models.Meeting.id)
+        ).first()
+    assert mid is not None
+    at = login_app("dana", page=PAGE, query={"meeting": str(mid)})  # a colleague's meeting
+    at.selectbox(key=f"mtg_f_status_{mid}").set_value("rescheduled").run()
+    at.date_input(key=f"mtg_f_resched_date_{mid}").set_value(AS_OF + dt.timedelta(days=9))
+    at.time_input(key=f"mtg_f_resched_time_{mid}").set_value(dt.time(11, 0))
+    at.button(key=f"mtg_save_{mid}").click().run()
+    assert page_errors(at) == []
+    assert "the new date is booked" in at.success[0].value
+    with db.read_session(app_engine) as session:
+        follow_up = session.scalars(
+            select(models.Meeting).where(models.Meeting.id > mid).order_by(models.Meeting.id.desc())
+        ).first()
+    assert follow_up is not None and follow_up.status == "scheduled"
+    assert _get(app_engine, mid).status == "rescheduled"  # history kept
+    assert at.session_state["mtg_open"] == follow_up.id  # the new meeting is open
+    assert at.button(key=f"mtg_save_{follow_up.id}")

@@ -2,7 +2,7 @@
 
 Each test starts from a truly empty database (not the migrated template the
 `db_url` fixture clones), and checks the migrated schema against
-lib.models' metadata with Alembic's own autogenerate comparison, so a model
+lib.store.models' metadata with Alembic's own autogenerate comparison, so a model
 change without a migration fails here.
 """
 
@@ -19,7 +19,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
-from lib import db, models
+from lib.store import db, models
 from tests.conftest import DATABASES, PgServer
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from lib import db, models, outcomes
+from lib import outcomes
+from lib.store import db, models
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -85,7 +88,8 @@ def loaded(engine: Engine) -> outcomes.OutcomesData:
                 status="issued",
             )
         )  # fmt: skip
-    return outcomes.load(engine, AS_OF)
+    with db.read_session(engine) as session:
+        return outcomes.load(session, AS_OF)
 
 
 def test_load_customers_and_spend(loaded: outcomes.OutcomesData) -> None:
@@ -131,10 +135,10 @@ def test_loaded_data_computes(loaded: outcomes.OutcomesData) -> None:
 
 
 def test_savings_agree_with_lib_findings(engine: Engine) -> None:
-    """The outcomes page and lib.findings count identified/realised savings the same way
-    (for findings with a first-seen date, which lib.findings always writes)."""
-    from lib import findings
-
+    """The outcomes page and `savings_by_month` below (the old finding-store count in SQL, kept
+    here as an independent oracle now that no lib code uses it) count identified/realised
+    savings the same way (for findings with a first-seen date, which
+    lib.audit.finding_store always writes)."""
     with db.write_session(engine, "test") as session:
         session.add(models.Customer(customer_id="z", name="Z", segment_entered_on=d("2026-01-05")))
         session.flush()
@@ -155,8 +159,8 @@ def test_savings_agree_with_lib_findings(engine: Engine) -> None:
                 )
             )
     with db.read_session(engine) as session:
-        theirs = findings.savings_by_month(session)
-    loaded = outcomes.load(engine, AS_OF)
+        theirs = savings_by_month(session)
+        loaded = outcomes.load(session, AS_OF)
     mine = outcomes.compute(loaded, outcomes.Filters(d("2000-01-01"), AS_OF)).savings.frame
     assert [
         (f"{m:%Y-%m}", round(i, 2), round(r, 2), int(ic), int(rc))
@@ -166,3 +170,60 @@ def test_savings_agree_with_lib_findings(engine: Engine) -> None:
         ("2026-01", 45.5, 0.0, 2, 0),
         ("2026-02", 0.25, 40.25, 1, 2),  # the dismissed 99 is not a saving
     ]
+
+
+# ------------------------------------------------------------------ the oracle
+
+
+def savings_by_month(
+    session: Session,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    owner: str | None = None,
+) -> pd.DataFrame:
+    """Savings identified and realised per month (USD a month, unrounded).
+
+    Columns: month (first day), identified_usd, identified_count (findings
+    first seen that month, dismissed ones left out), realised_usd,
+    realised_count (findings fixed that month). `since`/`until` bound the month.
+    """
+    state = models.FindingState
+    stmt = select(state.state, state.first_seen_on, state.fixed_on, state.est_monthly_saving_usd)
+    if owner is not None:
+        stmt = stmt.join(models.Customer, models.Customer.customer_id == state.customer_id).where(
+            models.Customer.owner == owner
+        )
+    rows = pd.DataFrame(
+        session.execute(stmt).all(), columns=["state", "first_seen_on", "fixed_on", "saving"]
+    )
+    columns = ["month", "identified_usd", "identified_count", "realised_usd", "realised_count"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows["saving"] = rows["saving"].fillna(0.0).astype(float)
+
+    def month(day: dt.date | None) -> dt.date | None:
+        return day.replace(day=1) if day is not None and not pd.isna(day) else None
+
+    identified = rows[(rows["state"] != "dismissed") & rows["first_seen_on"].notna()].copy()
+    identified["month"] = identified["first_seen_on"].map(month)
+    realised = rows[(rows["state"] == "fixed") & rows["fixed_on"].notna()].copy()
+    realised["month"] = realised["fixed_on"].map(month)
+    left = identified.groupby("month")["saving"].agg(["sum", "size"])
+    right = realised.groupby("month")["saving"].agg(["sum", "size"])
+    out = pd.DataFrame(
+        {
+            "identified_usd": left["sum"],
+            "identified_count": left["size"],
+            "realised_usd": right["sum"],
+            "realised_count": right["size"],
+        }
+    ).fillna(0)
+    out.index.name = "month"
+    out = out.reset_index()
+    if since is not None:
+        out = out[out["month"] >= since.replace(day=1)]
+    if until is not None:
+        out = out[out["month"] <= until]
+    out["identified_count"] = out["identified_count"].astype(int)
+    out["realised_count"] = out["realised_count"].astype(int)
+    return out[columns].sort_values("month").reset_index(drop=True)

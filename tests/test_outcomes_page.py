@@ -20,7 +20,8 @@ from streamlit import dataframe_util
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from lib import db, models, outcomes
+from lib import outcomes
+from lib.store import db, models
 from tests.apptest_support import AS_OF, page_errors
 
 SECTIONS = ("funnel", "cohorts", "speed", "savings", "refunds", "retention", "team")
@@ -105,7 +106,8 @@ def download_bytes(at: AppTest, section: str, stored: dict[str, bytes]) -> bytes
 def expected(db_url: str, filters: outcomes.Filters) -> outcomes.Outcomes:
     engine = db.make_engine(db_url)
     try:
-        return outcomes.compute(outcomes.load(engine, AS_OF), filters)
+        with db.read_session(engine) as session:
+            return outcomes.compute(outcomes.load(session, AS_OF), filters)
     finally:
         engine.dispose()
 

@@ -7,7 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine
 
-from lib import audit, outreach, pricing, report
+from lib import audit, outreach, pricing
+from lib.audit import finding_store
+from lib.errors import NotFound
+from tests import db_support
 from tests.audit_fixtures import AS_OF, DAYS, add_customer
 
 # 20M events a month: 70% unused autocapture, 2% dev traffic, identify 5x per session,
@@ -31,11 +34,11 @@ def money(amount: float) -> str:
 
 def test_initial_draft_names_the_top_three_findings_by_dollars(engine: Engine) -> None:
     add_customer(engine, "messy", MESSY, products=MESSY_PRODUCTS, config=MESSY_CONFIG)
-    found = audit.for_customer(engine, "messy", AS_OF)
+    found = db_support.read(engine, finding_store.for_customer, "messy", AS_OF)
     by_dollars = sorted(found, key=lambda f: -f.est_monthly_saving_usd)
     assert len([f for f in by_dollars if f.est_monthly_saving_usd > 0]) >= 4
 
-    draft = outreach.initial_draft(engine, "messy", AS_OF, sender="Dana")
+    draft = db_support.read(engine, outreach.initial_draft, "messy", AS_OF, sender="Dana")
     for finding in by_dollars[:3]:
         assert finding.title in draft.markdown and finding.title in draft.text
         assert finding.evidence in draft.markdown
@@ -43,7 +46,7 @@ def test_initial_draft_names_the_top_three_findings_by_dollars(engine: Engine) -
     for finding in by_dollars[3:]:
         assert finding.title not in draft.markdown
 
-    (customer_report,) = report.build(engine, AS_OF, "messy")
+    (customer_report,) = db_support.reports(engine, AS_OF, "messy")
     assert money(customer_report.projected_monthly_bill_usd) in draft.markdown
     assert "30-minute call" in draft.markdown and "30-minute call" in draft.text
     assert "could save about $" in draft.subject
@@ -52,19 +55,19 @@ def test_initial_draft_names_the_top_three_findings_by_dollars(engine: Engine) -
 
 def test_the_saving_in_the_email_prices_the_fixes_together(engine: Engine) -> None:
     add_customer(engine, "messy", MESSY, products=MESSY_PRODUCTS, config=MESSY_CONFIG)
-    top = outreach.top_findings(audit.for_customer(engine, "messy", AS_OF))
-    (customer_report,) = report.build(engine, AS_OF, "messy")
+    top = outreach.top_findings(db_support.read(engine, finding_store.for_customer, "messy", AS_OF))
+    (customer_report,) = db_support.reports(engine, AS_OF, "messy")
     volumes = {k: float(v) * 30 for k, v in MESSY.items()}
     after = audit.combined_bill(volumes, frozenset(MESSY_PRODUCTS), top)
-    draft = outreach.initial_draft(engine, "messy", AS_OF, sender="Dana")
+    draft = db_support.read(engine, outreach.initial_draft, "messy", AS_OF, sender="Dana")
     assert f"would be about **{money(after)}**" in draft.markdown
     assert money(customer_report.projected_monthly_bill_usd - after) in draft.markdown
 
 
 def test_refunds_are_offered_only_where_eligible(engine: Engine) -> None:
     add_customer(engine, "messy", MESSY, products=MESSY_PRODUCTS, config=MESSY_CONFIG)
-    top = outreach.top_findings(audit.for_customer(engine, "messy", AS_OF))
-    draft = outreach.initial_draft(engine, "messy", AS_OF, sender="Dana")
+    top = outreach.top_findings(db_support.read(engine, finding_store.for_customer, "messy", AS_OF))
+    draft = db_support.read(engine, outreach.initial_draft, "messy", AS_OF, sender="Dana")
     eligible = [f for f in top if f.refund_eligible]
     assert eligible, "wrong-setup findings in the top three earn a first refund"
     assert "## A refund" in draft.markdown
@@ -83,7 +86,7 @@ def test_a_clean_account_gets_a_short_friendly_email(engine: Engine) -> None:
         products={"product_analytics": 100.0},
         config={"autocapture_actions": "4", "sdk_version_age_days": "10"},
     )
-    draft = outreach.initial_draft(engine, "clean", AS_OF, sender="Dana")
+    draft = db_support.read(engine, outreach.initial_draft, "clean", AS_OF, sender="Dana")
     assert "setup looks healthy" in draft.markdown
     assert "A refund" not in draft.markdown
     assert draft.subject == "Clean + PostHog: your account review"
@@ -91,7 +94,7 @@ def test_a_clean_account_gets_a_short_friendly_email(engine: Engine) -> None:
 
 def test_names_from_the_data_are_escaped_in_markdown_only(engine: Engine) -> None:
     add_customer(engine, "odd", {"events": 1_000}, name="Star*Corp [beta]")
-    draft = outreach.initial_draft(engine, "odd", AS_OF, sender="Dana_B")
+    draft = db_support.read(engine, outreach.initial_draft, "odd", AS_OF, sender="Dana_B")
     assert "Hi Star\\*Corp \\[beta\\] team," in draft.markdown
     assert "Hi Star*Corp [beta] team," in draft.text
     assert "Dana\\_B" in draft.markdown and "Dana_B" in draft.text
@@ -99,10 +102,10 @@ def test_names_from_the_data_are_escaped_in_markdown_only(engine: Engine) -> Non
 
 
 def test_unknown_customer(engine: Engine) -> None:
-    with pytest.raises(LookupError):
-        outreach.initial_draft(engine, "ghost", AS_OF, sender="Dana")
-    with pytest.raises(LookupError):
-        outreach.final_draft(engine, "ghost", AS_OF, sender="Dana")
+    with pytest.raises(NotFound):
+        db_support.read(engine, outreach.initial_draft, "ghost", AS_OF, sender="Dana")
+    with pytest.raises(NotFound):
+        db_support.read(engine, outreach.final_draft, "ghost", AS_OF, sender="Dana")
 
 
 # ------------------------------------------------------------------- final
@@ -131,7 +134,9 @@ def mended(engine: Engine) -> None:
 
 def test_final_draft_lists_what_is_fixed_and_what_is_still_open(engine: Engine) -> None:
     mended(engine)
-    draft = outreach.final_draft(engine, "mended", AS_OF, sender="Dana", homework=[])
+    draft = db_support.read(
+        engine, outreach.final_draft, "mended", AS_OF, sender="Dana", homework=[]
+    )
     fixed_part, _, open_part = draft.markdown.partition("## Still open")
     assert "## Fixed since the first review" in fixed_part
     assert audit.RULES_BY_ID["autocapture_unused"].title in fixed_part
@@ -142,16 +147,18 @@ def test_final_draft_lists_what_is_fixed_and_what_is_still_open(engine: Engine) 
 
 
 def test_final_draft_counts_a_finding_marked_fixed_as_fixed(engine: Engine) -> None:
-    from lib import findings
-
     add_customer(
         engine,
         "marked",
         {"events": 666_667, "dev_events": 13_334},
         steps={"initial_outreach": ("done", AS_OF - dt.timedelta(days=15))},
     )
-    findings.set_state(engine, "dana", "marked", "dev_traffic", "fixed", on=AS_OF)
-    draft = outreach.final_draft(engine, "marked", AS_OF, sender="Dana", homework=[])
+    db_support.write(
+        engine, "dana", finding_store.set_state, "marked", "dev_traffic", "fixed", on=AS_OF
+    )
+    draft = db_support.read(
+        engine, outreach.final_draft, "marked", AS_OF, sender="Dana", homework=[]
+    )
     fixed_part = draft.markdown.partition("## Fixed since the first review")[2]
     assert audit.RULES_BY_ID["dev_traffic"].title in fixed_part
     assert "the data is catching up" in fixed_part
@@ -160,7 +167,9 @@ def test_final_draft_counts_a_finding_marked_fixed_as_fixed(engine: Engine) -> N
 def test_final_draft_takes_homework_lines_from_the_caller(engine: Engine) -> None:
     mended(engine)
     lines = ["[done] Build a weekly signups dashboard", "[open] Define the activation funnel"]
-    draft = outreach.final_draft(engine, "mended", AS_OF, sender="Dana", homework=lines)
+    draft = db_support.read(
+        engine, outreach.final_draft, "mended", AS_OF, sender="Dana", homework=lines
+    )
     assert "## Your homework" in draft.markdown
     for line in lines:
         assert f"- {line}" in draft.markdown and line in draft.text
@@ -168,6 +177,6 @@ def test_final_draft_takes_homework_lines_from_the_caller(engine: Engine) -> Non
 
 def test_final_draft_asks_the_homework_module_when_not_given(engine: Engine) -> None:
     mended(engine)
-    draft = outreach.final_draft(engine, "mended", AS_OF, sender="Dana")
+    draft = db_support.read(engine, outreach.final_draft, "mended", AS_OF, sender="Dana")
     # no homework was sent to this customer: the section stays out
     assert "## Your homework" not in draft.markdown

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from lib import auth, db, models
+from lib.accounts import auth
+from lib.store import db, models
 from tests.apptest_support import AS_OF, PASSWORD, new_app, page_errors, sign_in
 
 DATA = "app_pages/data.py"
@@ -112,7 +113,7 @@ def test_add_a_user_who_can_sign_in(login_app: Callable[..., AppTest], app_env: 
 @pytest.mark.parametrize(
     "password,error",
     [
-        ("short", "at least 10 characters"),  # lib.auth's rule, shown inline
+        ("short", "at least 10 characters"),  # lib.accounts.auth's rule, shown inline
     ],
 )
 def test_add_refuses_bad_input(

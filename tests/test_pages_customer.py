@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from lib import audit, db, findings, models, report
+from lib.audit import finding_store
+from lib.store import db, models
+from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
 
 CUSTOMER = "ollivander-games-00033"  # priya's, week 4, initial outreach overdue, 5 findings
@@ -39,7 +41,7 @@ def show_tab(at: AppTest, tab: str) -> AppTest:
 def test_header_and_sections(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
     at = open_customer(login_app)
     assert not page_errors(at)
-    (rep,) = report.build(app_engine, AS_OF, CUSTOMER)
+    (rep,) = db_support.reports(app_engine, AS_OF, CUSTOMER)
     assert [t.value for t in at.title] == [rep.customer.name]
     # The name and program week stay visible in the sidebar whatever the tab.
     assert any(
@@ -74,7 +76,7 @@ def test_record_a_step_from_the_step_log(
     at.run()
     assert not page_errors(at)
     assert "First call recorded as scheduled" in at.success[0].value
-    (rep,) = report.build(app_engine, AS_OF, CUSTOMER)
+    (rep,) = db_support.reports(app_engine, AS_OF, CUSTOMER)
     first = rep.timeline.steps["first_meeting"]
     assert (first.status, first.date) == ("scheduled", AS_OF + dt.timedelta(days=2))
     with db.read_session(app_engine) as session:
@@ -123,26 +125,26 @@ def test_mark_a_finding_fixed_and_reopen(
     login_app: Callable[..., AppTest], app_engine: Engine
 ) -> None:
     at = open_customer(login_app)
-    (rep,) = report.build(app_engine, AS_OF, CUSTOMER)
+    (rep,) = db_support.reports(app_engine, AS_OF, CUSTOMER)
     rule = max(rep.findings, key=lambda f: f.est_monthly_saving_usd).rule
     at.button(key=f"finding_{CUSTOMER}_{rule}_fixed").click()
     at.run()
     assert not page_errors(at)
     with db.read_session(app_engine) as session:
-        state = findings.states(session, CUSTOMER)[rule]
+        state = finding_store.states(session, CUSTOMER)[rule]
     assert (state.state, state.fixed_on, state.updated_by) == ("fixed", AS_OF, "priya")
-    (after,) = report.build(app_engine, AS_OF, CUSTOMER)
+    (after,) = db_support.reports(app_engine, AS_OF, CUSTOMER)
     assert rule not in {f.rule for f in after.findings}
     assert at.subheader[0].value == f"Findings ({len(rep.findings) - 1} open)"
     at.button(key=f"finding_{CUSTOMER}_{rule}_reopen").click()
     at.run()
     with db.read_session(app_engine) as session:
-        assert findings.states(session, CUSTOMER)[rule].state == "open"
+        assert finding_store.states(session, CUSTOMER)[rule].state == "open"
 
 
 def test_dismiss_needs_a_reason(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
     at = open_customer(login_app)
-    found = audit.for_customer(app_engine, CUSTOMER, AS_OF)
+    found = db_support.read(app_engine, finding_store.for_customer, CUSTOMER, AS_OF)
     rule = found[0].rule
     at.button(key=f"finding_{CUSTOMER}_{rule}_dismiss").click()
     at.run()
@@ -151,7 +153,7 @@ def test_dismiss_needs_a_reason(login_app: Callable[..., AppTest], app_engine: E
     at.button(key=f"finding_{CUSTOMER}_{rule}_dismiss").click()
     at.run()
     with db.read_session(app_engine) as session:
-        state = findings.states(session, CUSTOMER)[rule]
+        state = finding_store.states(session, CUSTOMER)[rule]
     assert (state.state, state.reason) == ("dismissed", "customer wants it")
 
 

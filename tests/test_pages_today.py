@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from lib import db, models, report, worklist
+from lib.program import worklist
+from lib.store import db, models
+from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
 
 OUTREACH = "ollivander-games-00033"  # priya's overdue initial outreach in the demo data
@@ -22,7 +24,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 def test_metrics_match_the_worklist(login_app: Callable[..., AppTest], demo_db_url: str) -> None:
     at = login_app("priya")
     assert not page_errors(at)
-    work = worklist.build(report.build(db.make_engine(demo_db_url), AS_OF), AS_OF, "priya")
+    work = worklist.build(db_support.reports(db.make_engine(demo_db_url), AS_OF), AS_OF, "priya")
     assert metrics(at) == {
         "Overdue": str(work.overdue),
         "Due this week": str(work.due_this_week),
@@ -47,21 +49,21 @@ def test_one_click_done_changes_the_report_and_undo_restores(
     monkeypatch.setenv("ONBOARDING_DATABASE_URL", demo_db_url_any)
     engine = db.make_engine(demo_db_url_any)
     try:
-        (before,) = report.build(engine, AS_OF, OUTREACH)
+        (before,) = db_support.reports(engine, AS_OF, OUTREACH)
         assert before.timeline.steps["initial_outreach"].status == "overdue"
 
         at = login_app("priya")
         at.button(key=DONE_BUTTON).click()
         at.run()
         assert not page_errors(at)
-        (after,) = report.build(engine, AS_OF, OUTREACH)
+        (after,) = db_support.reports(engine, AS_OF, OUTREACH)
         outreach = after.timeline.steps["initial_outreach"]
         assert (outreach.status, outreach.date) == ("done", AS_OF)
         assert "Outreach sent recorded for Ollivander" in at.success[0].value
         # The page shows fresh data at once (the cache was cleared): the outreach is off
         # the list and the customer's next action moved on.
         assert DONE_BUTTON not in {b.key for b in at.button}
-        work = worklist.build(report.build(engine, AS_OF), AS_OF, "priya")
+        work = worklist.build(db_support.reports(engine, AS_OF), AS_OF, "priya")
         assert metrics(at)["Overdue"] == str(work.overdue)
         (item,) = [i for i in work.items if i.customer_id == OUTREACH]
         assert item.step == "first_meeting"
@@ -75,7 +77,7 @@ def test_one_click_done_changes_the_report_and_undo_restores(
 
         at.button(key="today_undo").click()
         at.run()
-        (undone,) = report.build(engine, AS_OF, OUTREACH)
+        (undone,) = db_support.reports(engine, AS_OF, OUTREACH)
         assert undone.timeline.steps["initial_outreach"].status == "overdue"
         assert at.button(key=DONE_BUTTON)  # back on the list
     finally:
@@ -90,7 +92,7 @@ def test_done_date_is_the_one_picked(login_app: Callable[..., AppTest], demo_db_
     at.button(key=DONE_BUTTON).click()
     at.run()
     engine = db.make_engine(demo_db_url)
-    (after,) = report.build(engine, AS_OF, OUTREACH)
+    (after,) = db_support.reports(engine, AS_OF, OUTREACH)
     engine.dispose()
     assert after.timeline.steps["initial_outreach"].date == picked
 
@@ -117,7 +119,7 @@ def test_admin_sees_everyone(login_app: Callable[..., AppTest], demo_db_url: str
     at = login_app("admin")
     assert not page_errors(at)
     assert at.selectbox(key="today_owner").value == "*"
-    work = worklist.build(report.build(db.make_engine(demo_db_url), AS_OF), AS_OF, None)
+    work = worklist.build(db_support.reports(db.make_engine(demo_db_url), AS_OF), AS_OF, None)
     assert metrics(at)["Overdue"] == str(work.overdue)
     assert any(c.value.startswith("owner: ") for c in at.caption)
 

@@ -24,7 +24,18 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from lib import cli, http_retry, importer, models, posthog_sync
+from lib import cli
+from lib.ingest import (
+    KINDS,
+    ImportRejected,
+    Source,
+    http_retry,
+    posthog_client,
+    posthog_store,
+    posthog_sync,
+)
+from lib.store import db, models
+from tests.csv_fixtures import import_sources
 
 KEY = "phx_test_0123456789abcdefSECRET"
 PROJECT = "4242"
@@ -210,28 +221,32 @@ class Clock:
         )
 
 
-def connection(fake: FakePostHog, key: str = KEY) -> posthog_sync.Connection:
-    return posthog_sync.Connection.from_env(
+def connection(fake: FakePostHog, key: str = KEY) -> posthog_client.Connection:
+    return posthog_client.Connection.from_env(
         {"POSTHOG_PERSONAL_API_KEY": key, "POSTHOG_PROJECT_ID": PROJECT, "POSTHOG_HOST": fake.url}
     )
 
 
 def add_customers(engine: Engine, *ids: str) -> None:
     lines = ["customer_id,name,segment_entered_on"] + [f"{c},{c.title()},2026-02-01" for c in ids]
-    importer.import_sources(engine, [importer.Source("customers.csv", "\n".join(lines).encode())])
+    import_sources(engine, [Source("customers.csv", "\n".join(lines).encode())])
 
 
 def run(
     engine: Engine, fake: FakePostHog, clock: Clock | None = None, **kwargs: Any
 ) -> posthog_sync.SyncResult:
-    kwargs.setdefault("until", UNTIL)
-    return posthog_sync.sync(
-        engine,
-        user="tester",
-        connection=kwargs.pop("connection", None) or connection(fake),
-        policy=(clock or Clock()).policy(),
-        **kwargs,
-    )
+    """A sync as the CLI runs it: the state read, PostHog asked with no transaction
+    open, then one write transaction."""
+    conn = kwargs.pop("connection", None) or connection(fake)
+    until = kwargs.pop("until", UNTIL)
+    dry_run = kwargs.pop("dry_run", False)
+    with db.read_session(engine) as session:
+        state = posthog_store.read_state(session, conn)
+    fetched = posthog_sync.fetch(conn, state, until, policy=(clock or Clock()).policy(), **kwargs)
+    with db.write_session(engine, "tester") as session:
+        return posthog_store.write(
+            session, fetched, dt.date.today(), dry_run, kwargs.get("progress")
+        )
 
 
 def usage(engine: Engine) -> dict[tuple[str, dt.date, str], int]:
@@ -507,7 +522,7 @@ THROTTLED = {
         # an expired or revoked key
         (
             [Answer(401, AUTH_FAILED)] * 3,
-            posthog_sync.SyncError,
+            posthog_client.SyncError,
             [
                 "HTTP 401",
                 "Authorization header is invalid",
@@ -529,19 +544,19 @@ THROTTLED = {
                 )
             ]
             * 3,
-            posthog_sync.SyncError,
+            posthog_client.SyncError,
             ["kept answering HTTP 500", "A server error occurred", "3 attempts"],
         ),
         # rate limited for an hour: no point waiting inside the bounds
         (
             [Answer(429, THROTTLED, {"Retry-After": "3600"})],
-            posthog_sync.SyncError,
+            posthog_client.SyncError,
             ["HTTP 429", "asked to wait 3600 s", "Request was throttled"],
         ),
         # still rate limited after every attempt
         (
             [Answer(429, THROTTLED, {"Retry-After": "1"})] * 3,
-            posthog_sync.SyncError,
+            posthog_client.SyncError,
             ["HTTP 429", "3 attempts"],
         ),
         # a HogQL error: PostHog's own message
@@ -557,15 +572,15 @@ THROTTLED = {
                     },
                 )
             ],
-            posthog_sync.SyncError,
+            posthog_client.SyncError,
             ["HTTP 400", "Unable to resolve field: $group_9"],
         ),
         # malformed: an HTML page with status 200 (a proxy, a login page)
-        ([Answer(200, b"<html>Sign in</html>")], posthog_sync.SyncError, ["not JSON", "Sign in"]),
+        ([Answer(200, b"<html>Sign in</html>")], posthog_client.SyncError, ["not JSON", "Sign in"]),
         # malformed: JSON without results
         (
             [Answer(200, {"detail": "ok?"})],
-            posthog_sync.SyncError,
+            posthog_client.SyncError,
             ["no results/columns", "detail"],
         ),
         # malformed: a row with the wrong number of values
@@ -580,7 +595,7 @@ THROTTLED = {
                     },
                 )
             ],
-            posthog_sync.SyncError,
+            posthog_client.SyncError,
             ["result row 1 is not 4 values"],
         ),
         # a query that forgot a column
@@ -596,7 +611,7 @@ THROTTLED = {
                     },
                 )
             ],
-            posthog_sync.SyncError,
+            posthog_client.SyncError,
             ["missing: value"],
         ),
         # rows the CSV checks refuse: a metric not in the contract, a negative count
@@ -615,7 +630,7 @@ THROTTLED = {
                     },
                 )
             ],
-            importer.ImportRejected,
+            ImportRejected,
             [
                 "events.sql row 1, column metric: 'eventz'",
                 "events.sql row 2, column value: '-1': a whole number >= 0",
@@ -639,9 +654,7 @@ def test_every_failure_leaves_the_database_unchanged(
         run(synced, posthog, until=UNTIL + dt.timedelta(days=5))
 
     message = (
-        raised.value.summary()
-        if isinstance(raised.value, importer.ImportRejected)
-        else str(raised.value)
+        raised.value.summary() if isinstance(raised.value, ImportRejected) else str(raised.value)
     )
     for part in says:
         assert part in message
@@ -656,10 +669,10 @@ def test_every_failure_leaves_the_database_unchanged(
 def test_unreachable_host_is_a_clear_error(engine: Engine, posthog: FakePostHog) -> None:
     add_customers(engine, *CUSTOMERS)
     before = snapshot(engine)
-    dead = posthog_sync.Connection("http://127.0.0.1:9", PROJECT, KEY)  # discard port: refused
+    dead = posthog_client.Connection("http://127.0.0.1:9", PROJECT, KEY)  # discard port: refused
 
     with pytest.raises(
-        posthog_sync.SyncError, match=r"could not reach http://127\.0\.0\.1:9.*3 attempts"
+        posthog_client.SyncError, match=r"could not reach http://127\.0\.0\.1:9.*3 attempts"
     ):
         run(engine, posthog, connection=dead)
     assert snapshot(engine) == before
@@ -667,13 +680,13 @@ def test_unreachable_host_is_a_clear_error(engine: Engine, posthog: FakePostHog)
 
 def test_wrong_project_names_the_settings(engine: Engine, posthog: FakePostHog) -> None:
     add_customers(engine, *CUSTOMERS)
-    wrong = posthog_sync.Connection(posthog.url, "999", KEY)
-    with pytest.raises(posthog_sync.SyncError, match="no project 999 .*POSTHOG_PROJECT_ID"):
+    wrong = posthog_client.Connection(posthog.url, "999", KEY)
+    with pytest.raises(posthog_client.SyncError, match="no project 999 .*POSTHOG_PROJECT_ID"):
         run(engine, posthog, connection=wrong)
 
 
 def test_no_customers_asks_for_customers_first(engine: Engine, posthog: FakePostHog) -> None:
-    with pytest.raises(posthog_sync.ConfigError, match="import customers.csv first"):
+    with pytest.raises(posthog_client.ConfigError, match="import customers.csv first"):
         run(engine, posthog)
     assert posthog.requests == []
 
@@ -684,7 +697,7 @@ def test_no_customers_asks_for_customers_first(engine: Engine, posthog: FakePost
 def test_customer_and_config_rows_can_come_from_queries(
     engine: Engine, posthog: FakePostHog, tmp_path: Path
 ) -> None:
-    shutil.copy(posthog_sync.QUERIES_DIR / "events.sql", tmp_path / "events.sql")
+    shutil.copy(posthog_client.QUERIES_DIR / "events.sql", tmp_path / "events.sql")
     (tmp_path / "customers.sql").write_text(
         "-- the organisations in the onboarding segment\n"
         "SELECT key AS customer_id, properties.name AS name, toDate(created_at) AS segment_entered_on\n"
@@ -704,7 +717,7 @@ def test_customer_and_config_rows_can_come_from_queries(
     )
     fill(posthog, ("acme", "globex", STRANGER), dt.date(2026, 3, 1), UNTIL)
 
-    result = run(engine, posthog, queries=posthog_sync.load_queries(tmp_path))
+    result = run(engine, posthog, queries=posthog_client.load_queries(tmp_path))
 
     assert result.imported.kinds["customers"].added == 2
     with engine.connect() as c:
@@ -786,12 +799,12 @@ def test_customer_and_config_rows_can_come_from_queries(
 )
 def test_connection_from_env(env: dict[str, str], host_or_error: str) -> None:
     if host_or_error.startswith("http"):
-        conn = posthog_sync.Connection.from_env(env)
+        conn = posthog_client.Connection.from_env(env)
         assert conn.host == host_or_error
         assert KEY not in repr(conn) and KEY not in conn.describe()
     else:
-        with pytest.raises(posthog_sync.ConfigError, match=re.escape(host_or_error)) as raised:
-            posthog_sync.Connection.from_env(env)
+        with pytest.raises(posthog_client.ConfigError, match=re.escape(host_or_error)) as raised:
+            posthog_client.Connection.from_env(env)
         assert KEY not in str(raised.value)
 
 
@@ -805,7 +818,7 @@ def test_connection_from_env(env: dict[str, str], host_or_error: str) -> None:
     ],
 )
 def test_mask(secret: str, shown: str) -> None:
-    assert posthog_sync.mask(secret) == shown
+    assert posthog_client.mask(secret) == shown
 
 
 @pytest.mark.parametrize(
@@ -828,15 +841,15 @@ def test_mask(secret: str, shown: str) -> None:
     ],
 )
 def test_parse_query(name: str, text: str, kind_or_error: str) -> None:
-    if kind_or_error in importer.KINDS:
-        assert posthog_sync.parse_query(name, text).kind == kind_or_error
+    if kind_or_error in KINDS:
+        assert posthog_client.parse_query(name, text).kind == kind_or_error
     else:
-        with pytest.raises(posthog_sync.ConfigError, match=re.escape(kind_or_error)):
-            posthog_sync.parse_query(name, text)
+        with pytest.raises(posthog_client.ConfigError, match=re.escape(kind_or_error)):
+            posthog_client.parse_query(name, text)
 
 
 def test_shipped_queries_are_usage_queries_for_contract_metrics() -> None:
-    queries = posthog_sync.load_queries()
+    queries = posthog_client.load_queries()
     assert {q.name for q in queries} == {f"{m}.sql" for m in METRICS}
     for query in queries:
         assert query.kind == "usage"
@@ -854,8 +867,6 @@ def test_cli_sync_posthog(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lib import db
-
     engine = db.make_engine(db_url)
     add_customers(engine, *CUSTOMERS)
     yesterday = posthog_sync.yesterday()
@@ -893,8 +904,6 @@ def test_data_page_syncs_from_posthog(
     posthog: FakePostHog,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from lib import db
-
     engine = db.make_engine(demo_db_url)
     with engine.connect() as c:
         ids = tuple(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 
@@ -121,12 +119,6 @@ def test_bill_frame_matches_bill_customer_by_customer() -> None:
         assert frame.at[customer, "total"] == pytest.approx(expected.total, rel=1e-12)
     by_product = pricing.by_product_frame(frame)
     assert by_product.sum(axis=1).to_numpy() == pytest.approx(frame["total"].to_numpy())
-
-
-def test_free_allowance_comes_from_the_first_tier() -> None:
-    assert pricing.free_allowance("recordings") == 5_000
-    assert pricing.free_allowance("events") == 1_000_000
-    assert math.isinf(pricing.free_allowance("no_such_metric"))
 
 
 @pytest.mark.parametrize(

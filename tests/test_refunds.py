@@ -1,14 +1,17 @@
-"""Refunds (DOMAIN.md section 5): amounts through the price function, eligibility, repeats."""
+"""Refunds (docs/rules.md, "Refunds"): amounts through the price function, eligibility, repeats."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from lib import db, models, pricing, refunds, report
-from lib.audit import Finding
+from lib import pricing
+from lib.audit import Finding, refund_store, refunds
+from lib.errors import UserError
+from lib.store import db, models
+from lib.store.customer_data import prior_refund_counts
+from tests import db_support
 from tests.audit_fixtures import AS_OF, DAYS, add_customer, window_sums
 
 ANALYTICS = frozenset({"product_analytics"})
@@ -108,7 +111,7 @@ def spiky_usage(spike_days: range = SPIKE_DAYS) -> dict[str, list[float]]:
 
 
 def spike_finding(engine: Engine, customer_id: str) -> Finding:
-    (found,) = report.build(engine, AS_OF, customer_id)
+    (found,) = db_support.reports(engine, AS_OF, customer_id)
     spikes = [f for f in found.findings if f.rule == "usage_spike"]
     assert len(spikes) == 1, [f.rule for f in found.findings]
     return spikes[0]
@@ -160,9 +163,10 @@ def test_recorded_refunds_count_as_repeats_next_time(engine: Engine) -> None:
     first = spike_finding(engine, "again")
     full = first.est_refund_usd
 
-    refund_id = refunds.record(
+    refund_id = db_support.write(
         engine,
         "dana",
+        refund_store.record,
         "again",
         "under_attack",
         full,
@@ -176,8 +180,8 @@ def test_recorded_refunds_count_as_repeats_next_time(engine: Engine) -> None:
         assert stored is not None
         assert stored.status == "issued" and not stored.needs_approval
         assert stored.amount_usd == pricing.usd(full)
-        assert refunds.prior_counts(session, ["again"]) == {"again": {"under_attack": 1}}
-        assert [r.id for r in refunds.history(session, "again")] == [refund_id]
+        assert prior_refund_counts(session, ["again"]) == {"again": {"under_attack": 1}}
+        assert [r.id for r in history(session, "again")] == [refund_id]
         log = session.scalars(
             select(models.AuditLog).where(models.AuditLog.entity == "refunds")
         ).all()
@@ -188,9 +192,18 @@ def test_recorded_refunds_count_as_repeats_next_time(engine: Engine) -> None:
     assert second.est_refund_usd == pytest.approx(full * 0.5)
     assert second.refund.needs_approval is True
 
-    refunds.record(engine, "dana", "again", "under_attack", full / 2, {}, AS_OF.replace(day=1))
+    db_support.write(
+        engine,
+        "dana",
+        refund_store.record,
+        "again",
+        "under_attack",
+        full / 2,
+        {},
+        AS_OF.replace(day=1),
+    )
     with db.read_session(engine) as session:
-        latest = refunds.history(session, "again")[-1]
+        latest = history(session, "again")[-1]
         assert latest.status == "pending_approval" and latest.needs_approval
     third = spike_finding(engine, "again")
     assert third.refund_eligible is False
@@ -199,7 +212,17 @@ def test_recorded_refunds_count_as_repeats_next_time(engine: Engine) -> None:
 
 def test_declined_refunds_do_not_count(engine: Engine) -> None:
     add_customer(engine, "declined", spiky_usage(), products={"product_analytics": 2_000.0})
-    refunds.record(engine, "dana", "declined", "under_attack", 10.0, {}, None, status="declined")
+    db_support.write(
+        engine,
+        "dana",
+        refund_store.record,
+        "declined",
+        "under_attack",
+        10.0,
+        {},
+        None,
+        status="declined",
+    )
     finding = spike_finding(engine, "declined")
     assert finding.refund.occurrence == 1
 
@@ -223,20 +246,17 @@ def test_record_refuses_bad_input(engine: Engine, kwargs: dict[str, object], mes
         "billing_month": None,
         **kwargs,
     }
-    with pytest.raises(ValueError, match=message):
-        refunds.record(engine, "dana", **args)  # type: ignore[arg-type]
+    with pytest.raises(UserError, match=message):
+        db_support.write(engine, "dana", refund_store.record, **args)  # type: ignore[arg-type]
     with db.read_session(engine) as session:
         assert session.scalars(select(models.Refund)).all() == []
 
 
-def test_by_month_counts_recorded_refunds(engine: Engine) -> None:
-    add_customer(engine, "acme", {"events": 1_000})
-    refunds.record(engine, "dana", "acme", "wrong_setup", 10.0, {}, None, on=dt.date(2026, 2, 3))
-    refunds.record(engine, "dana", "acme", "wrong_setup", 2_000.0, {}, None, on=dt.date(2026, 2, 9))
-    refunds.record(engine, "dana", "acme", "wrong_setup", 5.0, {}, None, on=dt.date(2026, 3, 1))
-    with db.read_session(engine) as session:
-        frame = refunds.by_month(session)
-    assert frame["month"].tolist() == [dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
-    assert frame["refunds"].tolist() == [2, 1]
-    assert frame["amount_usd"].tolist() == pytest.approx([2_010.0, 5.0])
-    assert frame["needing_approval"].tolist() == [1, 1]  # the big one; the third is a repeat
+def history(session: Session, customer_id: str) -> list[models.Refund]:
+    """A customer's refunds, oldest first."""
+    stmt = (
+        select(models.Refund)
+        .where(models.Refund.customer_id == customer_id)
+        .order_by(models.Refund.recorded_on, models.Refund.id)
+    )
+    return list(session.scalars(stmt))

@@ -24,7 +24,7 @@ from posthog.consumer import Consumer
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from lib import db, models
+from lib.store import db, models
 from tests.apptest_support import PASSWORD, new_app, page_errors, sign_in
 from ui import telemetry as ui_telemetry
 

@@ -1,4 +1,4 @@
-"""The program timeline of CONTRACT.md, one table row per case (datasette style)."""
+"""The program timeline of docs/interface.md, one table row per case (datasette style)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from lib import timeline
-from lib.timeline import RecordedStep
+from lib.program import timeline
+from lib.program.timeline import RecordedStep
 
 ENTRY = dt.date(2026, 3, 1)  # day 0, a Sunday
 

@@ -1,4 +1,5 @@
-"""Usage charts' data: 120 daily values per metric, spike days as the audit defines them."""
+"""Usage charts' data: 120 daily values per metric (lib.store.usage_history), spike days as
+the audit defines them (lib.audit.spike_days)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from lib import db, models, usage_history
+from lib.audit import spike_days
+from lib.store import db, models, usage_history
+from lib.windows import Windows
 
 AS_OF = dt.date(2026, 3, 16)
 START = usage_history.history_start(AS_OF)  # 120 days back, inclusive
-WINDOW = usage_history.window_start(AS_OF)  # 30 days back, inclusive
+WINDOW = Windows(AS_OF).start  # 30 days back, inclusive
 
 
 def series(values: dict[int, int], base: int, baseline_days: int = 90) -> pd.DataFrame:
@@ -43,7 +46,7 @@ def test_spike_days(
     values: dict[int, int], base: int, baseline_days: int, spikes: list[int]
 ) -> None:
     frame = series(values, base, baseline_days)
-    marked = usage_history.mark_spikes(frame, AS_OF)
+    marked = spike_days.mark_spikes(frame, AS_OF)
     assert [i for i, spike in enumerate(marked) if spike] == spikes
 
 
@@ -63,7 +66,8 @@ def test_daily_fills_missing_days_and_metrics(engine: Engine) -> None:
                 ),
             ]
         )
-    frame = usage_history.daily(engine, "c", AS_OF, ["events", "recordings"])
+    with db.read_session(engine) as session:
+        frame = usage_history.daily(session, "c", AS_OF, ["events", "recordings"])
     assert len(frame) == 2 * usage_history.HISTORY_DAYS
     events = frame[frame["metric"] == "events"].set_index("date")["value"]
     assert (events[AS_OF], events[START], int(events.sum())) == (7, 3, 10)
@@ -78,8 +82,6 @@ def test_products_in_contract_order(engine: Engine) -> None:
         session.flush()
         for product in ("session_replay", "product_analytics", "surveys"):
             session.add(models.Subscription(customer_id="c", product=product))
-    assert usage_history.subscribed_products(engine, "c") == [
-        "product_analytics",
-        "session_replay",
-        "surveys",
-    ]
+    with db.read_session(engine) as session:
+        products = usage_history.subscribed_products(session, "c")
+    assert products == ["product_analytics", "session_replay", "surveys"]

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from lib import models, portfolio, timeline, worklist
-from lib.report import CustomerReport
-from lib.timeline import RecordedStep
+from lib.program import portfolio, timeline, worklist
+from lib.program.report import CustomerReport
+from lib.program.timeline import RecordedStep
+from lib.store import models
 
 AS_OF = dt.date(2026, 3, 16)  # a Monday
 
@@ -138,7 +139,8 @@ def test_metrics(
 )
 def test_item(name: str, step: str, status: str, late: int, left: int, action: str | None) -> None:
     (item,) = worklist.build([CUSTOMERS[name]], AS_OF, None).items
-    assert (item.step, item.status, item.days_late, item.days_left, item.done_action) == (
+    late_by, left = max((AS_OF - item.due_on).days, 0), max((item.due_on - AS_OF).days, 0)
+    assert (item.step, item.status, late_by, left, item.done_action) == (
         step,
         status,
         late,

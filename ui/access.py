@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.orm import Session
+
+from lib.store import db
 from ui import data, login
 
 TEAM_WRITERS: tuple[str, ...] = ("team", "admin")  # customer work: steps, findings, notes
@@ -43,16 +46,18 @@ def require(action: str, roles: tuple[str, ...] = TEAM_WRITERS) -> str:
 
 
 @contextmanager
-def writing(action: str, roles: tuple[str, ...] = TEAM_WRITERS) -> Iterator[str]:
-    """Check the role, yield the username for lib's `user` argument, then clear caches.
+def writing(action: str, roles: tuple[str, ...] = TEAM_WRITERS) -> Iterator[Session]:
+    """Check the role, open the unit of work as the signed-in user, clear the caches.
 
-    with access.writing("record a step") as user:
-        steps.record(data.engine(), user, ...)
+    with access.writing("record a step") as session:
+        step_store.record(session, ...)
+
+    Committed when the block ends, rolled back (nothing written) if it raises.
     """
     username = require(action, roles)
     try:
-        yield username
+        with db.write_session(data.engine(), username) as session:
+            yield session
     finally:
-        # Also after a failed write: a half-refused import may have changed nothing,
-        # but a stale cache is never worth the risk.
+        # Also after a failed write: a stale cache is never worth the risk.
         data.changed()

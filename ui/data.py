@@ -10,13 +10,19 @@ calls (through `ui.access.writing`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from lib import audit, db, health, outreach, report
-from lib.report import CustomerReport
+from lib import audit, outreach
+from lib.audit import finding_store, health, health_store
+from lib.program import report_store
+from lib.program.report import CustomerReport
+from lib.store import customer_data, db, usage_summary
 from ui import settings
 
 AS_OF_KEY = "as_of"
@@ -61,6 +67,13 @@ def engine() -> Engine:
     return _engine(settings.database_url())
 
 
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A read session on the app's database, for one page's reads (closed at the end)."""
+    with db.read_session(engine()) as session:
+        yield session
+
+
 def as_of() -> dt.date:
     """The date the pages show: the sidebar's "As of" (today unless changed)."""
     value = st.session_state.get(AS_OF_KEY)
@@ -72,18 +85,25 @@ def as_of() -> dt.date:
 # customers), st.cache_resource hands back the same list. Pages never mutate it.
 @st.cache_resource(ttl=REPORT_TTL_S, max_entries=2, show_spinner="Reading the program...")
 def _reports(url: str, as_of: dt.date) -> list[CustomerReport]:
-    return report.build(_engine(url), as_of)
+    engine = _engine(url)
+    usage_summary.ensure(engine, as_of)  # everyone's sums, from the summary table
+    with db.read_session(engine) as session:
+        return report_store.build(session, as_of)
 
 
 @st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner=False)
 def _report(url: str, as_of: dt.date, customer_id: str) -> CustomerReport | None:
-    found = report.build(_engine(url), as_of, customer_id)
+    with db.read_session(_engine(url)) as session:
+        found = report_store.build(session, as_of, customer_id)
     return found[0] if found else None
 
 
 @st.cache_resource(ttl=REPORT_TTL_S, max_entries=16, show_spinner="Reading the worklist...")
 def _owner_reports(url: str, as_of: dt.date, owner: str) -> list[CustomerReport]:
-    return report.build(_engine(url), as_of, owner=owner)
+    engine = _engine(url)
+    usage_summary.ensure(engine, as_of)
+    with db.read_session(engine) as session:
+        return report_store.build(session, as_of, owner=owner)
 
 
 def reports(on: dt.date | None = None, owner: str | None = None) -> list[CustomerReport]:
@@ -96,7 +116,8 @@ def reports(on: dt.date | None = None, owner: str | None = None) -> list[Custome
 
 @st.cache_data(ttl=REPORT_TTL_S, max_entries=8, show_spinner=False)
 def _owners(url: str) -> list[str]:
-    return report.owners(_engine(url))
+    with db.read_session(_engine(url)) as session:
+        return customer_data.owners(session)
 
 
 def owners() -> list[str]:
@@ -106,7 +127,8 @@ def owners() -> list[str]:
 
 @st.cache_data(ttl=REPORT_TTL_S, max_entries=8, show_spinner=False)
 def _customer_count(url: str) -> int:
-    return report.customer_count(_engine(url))
+    with db.read_session(_engine(url)) as session:
+        return customer_data.customer_count(session)
 
 
 def customer_count() -> int:
@@ -119,7 +141,8 @@ def report_for(customer_id: str, on: dt.date | None = None) -> CustomerReport | 
 
 @st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner=False)
 def _findings(url: str, as_of: dt.date, customer_id: str) -> list[audit.Finding]:
-    return audit.for_customer(_engine(url), customer_id, as_of, include_closed=True)
+    with db.read_session(_engine(url)) as session:
+        return finding_store.for_customer(session, customer_id, as_of, include_closed=True)
 
 
 def findings_for(customer_id: str, on: dt.date | None = None) -> list[audit.Finding]:
@@ -129,7 +152,8 @@ def findings_for(customer_id: str, on: dt.date | None = None) -> list[audit.Find
 
 @st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner=False)
 def _health(url: str, as_of: dt.date, customer_id: str) -> health.Health:
-    return health.for_customer(_engine(url), customer_id, as_of)
+    with db.read_session(_engine(url)) as session:
+        return health_store.for_customer(session, customer_id, as_of)
 
 
 def health_for(customer_id: str, on: dt.date | None = None) -> health.Health:
@@ -139,7 +163,8 @@ def health_for(customer_id: str, on: dt.date | None = None) -> health.Health:
 @st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner="Writing the draft...")
 def _draft(url: str, kind: str, customer_id: str, as_of: dt.date, sender: str) -> outreach.Draft:
     make = outreach.initial_draft if kind == "initial" else outreach.final_draft
-    return make(_engine(url), customer_id, as_of, sender)
+    with db.read_session(_engine(url)) as session:
+        return make(session, customer_id, as_of, sender)
 
 
 def draft(kind: str, customer_id: str, sender: str, on: dt.date | None = None) -> outreach.Draft:

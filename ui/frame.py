@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import auth
+from lib.accounts import auth
 from ui import data, labels, login
 
 

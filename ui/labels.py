@@ -1,11 +1,13 @@
-"""How the pages say things: money, statuses, colours, safe Markdown."""
+"""How the pages say things: statuses as colours and badges, dates, safe Markdown.
+
+Names of codes and money come from lib.labels (one table for pages, emails and CSVs)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 
-from lib import pricing, timeline
+from lib.labels import ENTRY_REASON_LABELS, PROGRAM_STATUS_LABELS, label, money
 
 # Step statuses, in the order a legend lists them, with their colours.
 STEP_STATUS_COLOURS: dict[str, str] = {
@@ -26,20 +28,6 @@ STEP_STATUS_BADGES: dict[str, str] = {
     "upcoming": "gray",
     "skipped": "gray",
 }
-PROGRAM_STATUS_LABELS: dict[str, str] = {
-    "in_progress": "In progress",
-    "extended": "Extended",
-    "overdue": "Past week 8",
-    "completed": "Completed",
-    "churned": "Churned",
-}
-ENTRY_REASON_LABELS: dict[str, str] = {
-    "credits_rolloff": "Credits rolled off",
-    "first_bill_projected": "First bill projected",
-    "accelerator": "Accelerator",
-    "manual": "Added by hand",
-}
-
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$&])")
 
 
@@ -48,14 +36,11 @@ def md(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
-def money(amount: float | None) -> str:
-    if amount is None:
-        return "-"
-    return f"${pricing.usd(amount):,.2f}"
+__all__ = ["ENTRY_REASON_LABELS", "PROGRAM_STATUS_LABELS", "label", "money"]
 
 
 def step(step_name: str) -> str:
-    return timeline.STEP_LABELS.get(step_name, step_name)
+    return label("step", step_name)
 
 
 def day(value: dt.date | None) -> str:

@@ -1,6 +1,6 @@
-"""Signing in and out with streamlit-authenticator, limited by lib.login_guard.
+"""Signing in and out with streamlit-authenticator, limited by lib.accounts.login_guard.
 
-The credentials are read from the login file (lib.auth) on every run and given
+The credentials are read from the login file (lib.accounts.auth) on every run and given
 to the authenticator as a dict, so it never writes the file itself; roles and
 removals take effect on the next click. The cookie that keeps a browser signed
 in is signed with the key from ui.settings (never a shipped default).
@@ -21,8 +21,8 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities.exceptions import LoginError
 
-from lib import auth
-from lib.login_guard import Decision, LoginGuard
+from lib.accounts import auth
+from lib.accounts.login_guard import Decision, LoginGuard
 from ui import settings
 
 LOGOUT_REQUESTED = "logout_requested"

@@ -2,7 +2,7 @@
 
 `streamlit run app.py -- --db URL --auth FILE` (Streamlit passes what follows
 `--` to the script), else the environment, else the defaults: the same order as
-the command line (CONTRACT.md); the database URL may also sit in
+the command line (docs/interface.md); the database URL may also sit in
 .streamlit/secrets.toml as `database_url` (after the environment). The cookie key comes from secrets
 (`[auth] cookie_key`), else ONBOARDING_COOKIE_KEY, else a key file generated on
 first run beside the login file.

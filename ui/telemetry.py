@@ -23,6 +23,7 @@ from lib import telemetry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+S = TypeVar("S")
 
 _LAST_PAGE_KEY = "_telemetry_last_page"
 _LAST_CUSTOMER_KEY = "_telemetry_last_customer"
@@ -115,12 +116,12 @@ def customer_opened(customer_id: str) -> None:
     track("customer_opened", customer_id=customer_id)
 
 
-def after(change: Callable[[str], T], event: str, **properties: Any) -> Callable[[str], T]:
-    """`change(user)`, then `track(event, ...)` once it returned: only writes that went
-    through are counted (for the pages' `lambda user: lib.x(...)` write callbacks)."""
+def after(change: Callable[[S], T], event: str, **properties: Any) -> Callable[[S], T]:
+    """`change(session)`, then `track(event, ...)` once it returned: only writes that went
+    through are counted (for the pages' `lambda session: lib.x(session, ...)` callbacks)."""
 
-    def run(user: str) -> T:
-        result = change(user)
+    def run(session: S) -> T:
+        result = change(session)
         track(event, **properties)
         return result
 

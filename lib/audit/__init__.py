@@ -1,41 +1,22 @@
-"""The account audit: the 16 rules of CONTRACT.md, and the engine that runs them.
-
-- `base`: Finding, AuditData (what a rule reads, all customers at once),
-  Detection (what a rule answers), thresholds from data/audit_thresholds.toml.
-- `events`, `products`, `account`: the rules, one small unit each (signal,
-  threshold, severity, evidence with numbers, fix, effort, docs link, and what
-  the fix changes so its saving is bill(now) - bill(after)).
-- `engine`: run every rule, price every fix, apply the team's decisions.
-
-Pages call `for_customer(engine, customer_id, as_of, include_closed=False)`;
-the report calls `for_report(data, as_of)`.
-"""
+"""The account audit: 16 rules over the usage windows, fixes priced through the tiers.
+Pure: `thresholds`, `data`, `rule`, `events`/`products`/`account` (the rules), `finding`,
+`engine`, `refunds`, `health`, `spike_days`; database: `finding_store`, `refund_store`, `health_store`."""
 
 from __future__ import annotations
 
-from lib.audit.base import (
-    SEVERITIES,
-    STATES,
-    AuditData,
-    Detection,
-    Finding,
-    Rule,
-    RuleSettings,
-    Thresholds,
-    combined_bill,
-    load_thresholds,
-    thresholds,
-)
+from lib.audit.data import AuditData
 from lib.audit.engine import (
     MONEY_RULES,
     RULE_IDS,
     RULES,
     RULES_BY_ID,
     apply_states,
-    for_customer,
     for_report,
     run,
 )
+from lib.audit.finding import STATES, Finding, combined_bill
+from lib.audit.rule import Detection, Rule
+from lib.audit.thresholds import SEVERITIES, RuleSettings, Thresholds, load_thresholds, thresholds
 
 __all__ = [
     "MONEY_RULES",
@@ -52,7 +33,6 @@ __all__ = [
     "Thresholds",
     "apply_states",
     "combined_bill",
-    "for_customer",
     "for_report",
     "load_thresholds",
     "run",

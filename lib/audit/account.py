@@ -8,16 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lib import refunds
-from lib.audit.base import (
-    AuditData,
-    Detection,
-    Rule,
-    RuleSettings,
-    count,
-    money,
-    product_label,
-)
+from lib import labels
+from lib.audit import refunds
+from lib.audit.data import AuditData
+from lib.audit.rule import Detection, Rule, count, product_label
+from lib.audit.thresholds import RuleSettings
 from lib.vocabulary import METRIC_PRODUCT
 
 DOCS = "https://posthog.com/docs"
@@ -98,7 +93,7 @@ def evidence_usage_spike(f: Mapping[str, Any]) -> str:
         f"{count(f['last'])} {metric} in 30 days against a 3-month average of "
         f"{count(f['baseline'])} a month ({f['month_ratio']:.1f}x); the busiest day had "
         f"{count(f['peak'])}, {f['day_ratio']:.0f}x the usual {count(f['baseline_day'])}; "
-        f"{state}. The spike adds {money(f['excess'])} to this month's bill"
+        f"{state}. The spike adds {labels.money(f['excess'])} to this month's bill"
     )
 
 
@@ -212,8 +207,8 @@ def evidence_no_billing_limit(f: Mapping[str, Any]) -> str:
         parts.append(
             "Billing limit reached on "
             + ", ".join(
-                f"{product_label(p)} ({money(f[f'bill:{p}'])} of usage against a "
-                f"{money(f[f'limit:{p}'])} limit)"
+                f"{product_label(p)} ({labels.money(f[f'bill:{p}'])} of usage against a "
+                f"{labels.money(f[f'limit:{p}'])} limit)"
                 for p in hit
             )
             + ": data above a limit is dropped"
@@ -222,7 +217,9 @@ def evidence_no_billing_limit(f: Mapping[str, Any]) -> str:
     if missing:
         parts.append(
             "No billing limit on "
-            + ", ".join(f"{product_label(p)} ({money(f[f'bill:{p}'])} this month)" for p in missing)
+            + ", ".join(
+                f"{product_label(p)} ({labels.money(f[f'bill:{p}'])} this month)" for p in missing
+            )
         )
     return "; ".join(parts)
 
@@ -326,7 +323,7 @@ def detect_plan_fit_annual(data: AuditData, t: RuleSettings) -> Detection:
 
 def evidence_plan_fit_annual(f: Mapping[str, Any]) -> str:
     return (
-        f"Steady spend: {money(f['now'])} this month and {money(f['baseline'])} a month on "
+        f"Steady spend: {labels.money(f['now'])} this month and {labels.money(f['baseline'])} a month on "
         f"average over the 3 months before; an annual plan costs about "
         f"{f['discount']:.0%} less"
     )

@@ -1,18 +1,5 @@
-"""Run the rules over many customers at once and price every fix.
-
-Each rule answers for all customers with vectorised pandas; the engine then
-prices the fix for the customers where it fired, in one `bill_frame` call per
-rule: saving = bill(now) - bill(after the fix), through the tiered price
-function, never the excess priced alone. Only the findings themselves are
-built one by one (a handful per customer).
-
-Finding states (lib.findings) are applied here too, without writing:
-- no decision or `open`: open;
-- `dismissed`: kept as dismissed (the report leaves it out, see lib.report);
-- `fixed`: stays fixed while the 30-day window still holds data from before the
-  fix (`reopen_after_days`, default 30); if the data still shows it after that,
-  it is open again with a note (lib.findings.sync writes that reopening down).
-"""
+"""Run every rule over many customers at once, price every fix through the tiers, and
+apply the team's decisions (docs/rules.md, "The audit")."""
 
 from __future__ import annotations
 
@@ -22,14 +9,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from lib import pricing, refunds
-from lib.audit import account, events, products
-from lib.audit.base import SEVERITIES, AuditData, Finding, Rule, Thresholds, thresholds
+from lib import pricing
+from lib.audit import account, events, products, refunds
+from lib.audit.data import AuditData
+from lib.audit.finding import Finding
+from lib.audit.rule import Rule
+from lib.audit.thresholds import SEVERITIES, Thresholds, thresholds
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from lib.report import CustomerData
+    from lib.store.customer_data import CustomerData
 
 RULES: tuple[Rule, ...] = events.RULES + products.RULES + account.RULES
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
@@ -231,19 +219,3 @@ def for_report(data: CustomerData, as_of: dt.date) -> dict[str, list[Finding]]:
     found = run(AuditData.from_customer_data(data, as_of))
     applied = apply_states(found, data.finding_states, as_of)
     return {cid: [f for f in findings if f.state == "open"] for cid, findings in applied.items()}
-
-
-def for_customer(
-    engine: Engine, customer_id: str, as_of: dt.date, include_closed: bool = False
-) -> list[Finding]:
-    """One customer's findings, states applied; fixed and dismissed ones only if asked."""
-    from lib import db, report
-
-    with db.read_session(engine) as session:
-        data = report.load_customer_data(session, as_of, customer_id)
-    if not data.customers:
-        return []
-    found = run(AuditData.from_customer_data(data, as_of))
-    applied = apply_states(found, data.finding_states, as_of)
-    findings = applied.get(customer_id, [])
-    return findings if include_closed else [f for f in findings if f.state == "open"]

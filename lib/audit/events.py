@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lib.audit.base import AuditData, Detection, Rule, RuleSettings, count, pct, ratio
+from lib.audit.data import AuditData
+from lib.audit.rule import Detection, Rule, count, pct, ratio
+from lib.audit.thresholds import RuleSettings
 
 DOCS = "https://posthog.com/docs"
 

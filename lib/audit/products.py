@@ -7,7 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from lib.audit.base import AuditData, Detection, Rule, RuleSettings, count, money, pct, ratio
+from lib import labels
+from lib.audit.data import AuditData
+from lib.audit.rule import Detection, Rule, count, pct, ratio
+from lib.audit.thresholds import RuleSettings
 
 DOCS = "https://posthog.com/docs"
 SECONDS_A_MONTH = 30 * 86_400
@@ -79,7 +82,7 @@ def detect_unused_group_analytics(data: AuditData, t: RuleSettings) -> Detection
 def evidence_unused_group_analytics(f: Mapping[str, Any]) -> str:
     return (
         f"The group analytics add-on bills your {count(f['identified'])} identified events "
-        f"({money(f['charge'])} this month), but no $groupidentify call and no event with a "
+        f"({labels.money(f['charge'])} this month), but no $groupidentify call and no event with a "
         f"group arrived in 30 days"
     )
 
@@ -113,7 +116,7 @@ def detect_unused_data_pipelines(data: AuditData, t: RuleSettings) -> Detection:
 
 def evidence_unused_data_pipelines(f: Mapping[str, Any]) -> str:
     return (
-        f"The data pipelines add-on is on ({money(f['charge'])} this month on "
+        f"The data pipelines add-on is on ({labels.money(f['charge'])} this month on "
         f"{count(f['events'])} events) with {f['destinations']:.0f} destinations set up"
     )
 

@@ -1,5 +1,5 @@
 """customer usage summary: per-customer window sums as of a date, refreshed by imports;
-usage without its per-row foreign key to customers (see lib.models.Usage)
+usage without its per-row foreign key to customers (see lib.store.models.Usage)
 
 Revision ID: 0003
 Revises: 0002

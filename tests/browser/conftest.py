@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lib import auth, db, demo, settings
+from lib import demo, settings
+from lib.accounts import auth
+from lib.store import db
 from tests.browser import hostile_data
 from tests.conftest import DATABASES, PgServer
 
@@ -51,7 +53,7 @@ STARTUP_TIMEOUT_S = 90
 DEMO_CUSTOMERS = 40
 AS_OF = dt.date.today()
 
-# The logins every server gets (password >= 10 characters, bcrypt-hashed by lib.auth).
+# The logins every server gets (password >= 10 characters, bcrypt-hashed by lib.accounts.auth).
 PASSWORD = "correct-horse-battery"
 ADMIN = "admin"
 TEAM = "dana"  # one of lib.demo.OWNERS, so the team user owns demo customers
@@ -173,7 +175,8 @@ def app_server(
     engine = db.make_engine(database_url)
     try:
         db.migrate(engine)
-        demo.load(engine, demo.generate(customers=DEMO_CUSTOMERS, seed=7, as_of=AS_OF))
+        with db.write_session(engine, "demo") as session:
+            demo.load(session, demo.generate(customers=DEMO_CUSTOMERS, seed=7, as_of=AS_OF))
         hostile_data.seed(engine, AS_OF)
     finally:
         engine.dispose()

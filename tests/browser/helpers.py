@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from lib import db
+from lib.store import db
 from tests.browser.conftest import PASSWORD, AppServer, shot
 
 # A loaded 2-core CI machine runs a page in seconds, not milliseconds.

@@ -8,9 +8,12 @@ import io
 
 from sqlalchemy import Engine
 
-from lib import importer, meetings, steps
-from lib.importer import Source
+from lib import meetings
+from lib.ingest import Source
 from lib.meetings import Attendee, MeetingUpdate, ScheduleRequest
+from lib.program import step_store
+from lib.store import db
+from tests.csv_fixtures import import_sources
 
 # customer_id -> name. Each must show on screen exactly as written, as text.
 HOSTILE_CUSTOMERS: dict[str, str] = {
@@ -38,29 +41,28 @@ def seed(engine: Engine, as_of: dt.date) -> None:
     entered = as_of - dt.timedelta(days=2)
     for customer_id, name in HOSTILE_CUSTOMERS.items():
         writer.writerow([customer_id, name, OWNER, entered.isoformat(), "<b>teams</b>"])
-    importer.import_sources(
-        engine, [Source("customers.csv", buffer.getvalue().encode())], user="seed"
-    )
-    steps.record(engine, "seed", "zz-link", "initial_outreach", "skipped", as_of, HOSTILE_NOTE)
+    import_sources(engine, [Source("customers.csv", buffer.getvalue().encode())], user="seed")
+    with db.write_session(engine, "seed") as session:
+        step_store.record(session, "zz-link", "initial_outreach", "skipped", as_of, HOSTILE_NOTE)
     starts = dt.datetime.combine(as_of - dt.timedelta(days=1), dt.time(10, 0))
     people = (Attendee(HOSTILE_ATTENDEE, "evil@customer.example"),)
-    meeting_id = meetings.schedule(
-        engine,
-        "seed",
-        ScheduleRequest(MEETING_CUSTOMER, "first", starts, "UTC", 30, people, HOSTILE_NOTE),
-    )
-    meetings.save(
-        engine,
-        "seed",
-        meeting_id,
-        meetings.get(engine, meeting_id),
-        MeetingUpdate(
-            local_start=starts,
-            timezone="UTC",
-            duration_min=30,
-            attendees=people,
-            agenda=HOSTILE_NOTE,
-            status="held",
-            notes=HOSTILE_NOTE,
-        ),
-    )
+    with db.write_session(engine, "seed") as session:
+        request = ScheduleRequest(
+            MEETING_CUSTOMER, "first", starts, "UTC", 30, people, HOSTILE_NOTE
+        )
+        meeting_id = meetings.schedule(session, request)
+    with db.write_session(engine, "seed") as session:
+        meetings.save(
+            session,
+            meeting_id,
+            meetings.get(session, meeting_id),
+            MeetingUpdate(
+                local_start=starts,
+                timezone="UTC",
+                duration_min=30,
+                attendees=people,
+                agenda=HOSTILE_NOTE,
+                status="held",
+                notes=HOSTILE_NOTE,
+            ),
+        )

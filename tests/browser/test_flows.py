@@ -16,7 +16,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from sqlalchemy import and_, exists, func, select
 
-from lib import models
+from lib.store import models
 from tests.browser.conftest import ADMIN, AS_OF, TEAM, AppServer, shot
 from tests.browser.helpers import login, notice, open_page, scalar, visit, wait_idle
 

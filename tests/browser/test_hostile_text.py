@@ -9,7 +9,7 @@ import io
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from lib import models
+from lib.store import models
 from tests.browser.conftest import TEAM, AppServer, shot
 from tests.browser.helpers import login, open_page, scalar, visit
 from tests.browser.hostile_data import (

@@ -1,0 +1,93 @@
+"""Managing logins with the audit log and two safety rules (the last admin stays, nobody
+removes their own login); the file is written inside the caller's transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lib.accounts import auth
+from lib.store import journal
+from lib.vocabulary import ROLES
+
+ENTITY = "logins"
+
+
+def _admins(path: Path) -> list[str]:
+    return [u.username for u in auth.users(path) if u.role == "admin"]
+
+
+def _existing(path: Path, username: str) -> dict[str, Any]:
+    entries = auth.read_auth(path)["credentials"]["usernames"]
+    if username not in entries:
+        raise auth.AuthError(f"username {username!r}: no such user")
+    return dict(entries[username])
+
+
+def add(
+    session: Session,
+    path: Path,
+    username: str,
+    role: str,
+    password: str,
+    name: str | None = None,
+    email: str | None = None,
+) -> bool:
+    """Create a login (or replace one's role, name, email and password). True when new."""
+    username = username.strip().lower()
+    if role != "admin" and _admins(path) == [username]:
+        raise auth.AuthError(f"{username} is the last admin; make someone else admin first")
+    is_new = auth.add_user(path, username, role, password, name=name, email=email)
+    journal.log_write(
+        session,
+        "add" if is_new else "update",
+        ENTITY,
+        {"role": role, "name": name or username, "password": "set"},
+        entity_id=username,
+    )
+    return is_new
+
+
+def set_role(session: Session, path: Path, username: str, role: str) -> None:
+    if role not in ROLES:
+        raise auth.AuthError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    entry = _existing(path, username)
+    old = (entry.get("roles") or ["team"])[0]
+    if old == role:
+        return
+    if old == "admin" and _admins(path) == [username]:
+        raise auth.AuthError(f"{username} is the last admin; make someone else admin first")
+    config = auth.read_auth(path)
+    config["credentials"]["usernames"][username]["roles"] = [role]
+    auth.write_auth(path, config)
+    journal.log_write(session, "update", ENTITY, {"role": [old, role]}, entity_id=username)
+
+
+def reset_password(session: Session, path: Path, username: str, password: str) -> None:
+    if len(password) < auth.MIN_PASSWORD_LENGTH:
+        raise auth.AuthError(f"password: expected at least {auth.MIN_PASSWORD_LENGTH} characters")
+    _existing(path, username)
+    config = auth.read_auth(path)
+    entry = config["credentials"]["usernames"][username]
+    entry["password"] = auth.hash_password(password)
+    entry["failed_login_attempts"] = 0
+    auth.write_auth(path, config)
+    journal.log_write(session, "update", ENTITY, {"password": "reset"}, entity_id=username)
+
+
+def remove(session: Session, path: Path, username: str) -> None:
+    if username == journal.user_of(session):
+        raise auth.AuthError("you cannot remove your own login; ask another admin")
+    entry = _existing(path, username)
+    if _admins(path) == [username]:
+        raise auth.AuthError(f"{username} is the last admin; make someone else admin first")
+    auth.remove_user(path, username)
+    journal.log_write(
+        session,
+        "delete",
+        ENTITY,
+        {"role": (entry.get("roles") or ["team"])[0]},
+        entity_id=username,
+    )

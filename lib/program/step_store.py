@@ -1,0 +1,181 @@
+"""Recording program steps (done, scheduled, skipped), clearing them and extending a
+customer's window, in the caller's unit of work; bad input raises StepError."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lib.errors import UserError
+from lib.program import timeline
+from lib.store import journal, models
+
+MAX_NOTE_CHARS = 5_000
+
+
+class StepError(UserError):
+    """A step write that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What was recorded for a step before a write (to undo it)."""
+
+    status: str
+    date: dt.date
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A recorded step as the step log shows it."""
+
+    step: str
+    status: str
+    date: dt.date
+    note: str | None
+    recorded_by: str | None
+    recorded_at: dt.datetime
+
+
+def recorded(session: Session, customer_id: str) -> dict[str, Entry]:
+    """What is recorded for each step of a customer (steps absent: nothing recorded)."""
+    rows = session.scalars(select(models.Step).where(models.Step.customer_id == customer_id))
+    return {
+        r.step: Entry(r.step, r.status, r.date, r.note, r.recorded_by, r.recorded_at) for r in rows
+    }
+
+
+def _customer(session: Session, customer_id: str) -> models.Customer:
+    customer = session.get(models.Customer, customer_id)
+    if customer is None:
+        raise StepError(f"customer {customer_id!r}: no such customer")
+    return customer
+
+
+def _clean_note(note: str | None) -> str | None:
+    if note is None:
+        return None
+    note = note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise StepError(f"note: expected at most {MAX_NOTE_CHARS} characters")
+    return note or None
+
+
+def _check(step: str, status: str) -> None:
+    if step not in timeline.STEPS:
+        raise StepError(f"step {step!r}: expected one of {', '.join(timeline.STEPS)}")
+    if status not in timeline.RECORDED_STATUSES:
+        raise StepError(
+            f"status {status!r}: expected one of {', '.join(timeline.RECORDED_STATUSES)}"
+        )
+
+
+def _recorded(session: Session, customer_id: str, step: str) -> models.Step | None:
+    return session.scalar(
+        select(models.Step).where(models.Step.customer_id == customer_id, models.Step.step == step)
+    )
+
+
+def record(
+    session: Session,
+    customer_id: str,
+    step: str,
+    status: str,
+    on: dt.date,
+    note: str | None = None,
+) -> Recorded | None:
+    """Record that `step` was done / is scheduled / was skipped `on` a date.
+
+    Replaces what was recorded before for that step, and returns that (None
+    when nothing was), so a caller can `restore` it. A note given replaces the
+    old note; None keeps it.
+    """
+    user = journal.user_of(session)
+    _check(step, status)
+    if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
+        raise StepError(f"date {on!r}: expected a date")
+    cleaned = _clean_note(note)
+    _customer(session, customer_id)
+    row = _recorded(session, customer_id, step)
+    if row is None:
+        session.add(
+            models.Step(
+                customer_id=customer_id,
+                step=step,
+                status=status,
+                date=on,
+                note=cleaned,
+                recorded_by=user,
+            )
+        )
+        return None
+    previous = Recorded(row.status, row.date, row.note)
+    row.status = status
+    row.date = on
+    if note is not None:
+        row.note = cleaned
+    row.recorded_by = user
+    return previous
+
+
+def restore(session: Session, customer_id: str, step: str, previous: Recorded | None) -> None:
+    """Undo a `record`: put back what it returned (None: nothing was recorded)."""
+    if previous is None:
+        clear(session, customer_id, step)
+    else:
+        record(session, customer_id, step, previous.status, previous.date, previous.note or "")
+
+
+def set_note(session: Session, customer_id: str, step: str, note: str | None) -> None:
+    """Change the note of a recorded step (an empty note removes it)."""
+    _check(step, "done")
+    cleaned = _clean_note(note or "")
+    _customer(session, customer_id)
+    row = _recorded(session, customer_id, step)
+    if row is None:
+        raise StepError(
+            f"{timeline.STEP_LABELS[step]}: nothing recorded yet; record it first, with the note"
+        )
+    row.note = cleaned
+
+
+def clear(session: Session, customer_id: str, step: str) -> bool:
+    """Forget what was recorded for `step` (it is computed from the timeline again).
+
+    Returns False when nothing was recorded.
+    """
+    _check(step, "done")
+    _customer(session, customer_id)
+    row = _recorded(session, customer_id, step)
+    if row is None:
+        return False
+    session.delete(row)
+    return True
+
+
+def extend(session: Session, customer_id: str, until: dt.date | None, reason: str) -> None:
+    """Extend the customer's program (final outreach's window) to `until`.
+
+    `until` must be after final outreach's own window end. None removes the
+    extension. A reason is always required: it is kept with the customer and
+    in the audit log.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise StepError("reason: say why the window changes (it is kept in the log)")
+    if len(reason) > MAX_NOTE_CHARS:
+        raise StepError(f"reason: expected at most {MAX_NOTE_CHARS} characters")
+    customer = _customer(session, customer_id)
+    if until is not None:
+        _, own_end = timeline.window("final_outreach", customer.segment_entered_on)
+        if until <= own_end:
+            raise StepError(
+                f"extend until {until.isoformat()}: expected a date after final outreach's "
+                f"window end ({own_end.isoformat()})"
+            )
+    customer.extended_until = until
+    customer.extension_reason = reason

@@ -1,0 +1,151 @@
+"""The customer page's step log (record, correct, extend) and its change history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from lib.program import step_store, timeline
+from lib.program.report import CustomerReport
+from lib.store import journal
+from ui import actions, data, labels, telemetry
+
+
+def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
+    """What is recorded per step, and the forms that record, correct and extend."""
+    with data.reading() as session:
+        entries = step_store.recorded(session, rep.customer_id)
+    table = pd.DataFrame(
+        [
+            {
+                "Step": labels.step(s.step),
+                "Window": f"{s.window_start:%Y-%m-%d} - {s.window_end:%Y-%m-%d}",
+                "Status": s.status,
+                "Date": s.date,
+                "Note": (entries[s.step].note or "") if s.step in entries else "",
+                "Recorded by": (entries[s.step].recorded_by or "") if s.step in entries else "",
+            }
+            for s in rep.timeline.steps.values()
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={"Date": st.column_config.DateColumn(format="YYYY-MM-DD")},
+    )
+    if rep.customer.extended_until:
+        st.caption(
+            f"Program extended to {labels.day(rep.customer.extended_until)}: "
+            f"{rep.customer.extension_reason or 'no reason recorded'}"
+        )
+    if not can_write:
+        st.caption("Read-only: your role cannot change the step log.")
+        return
+
+    record_col, other_col = st.columns(2)
+    with record_col, st.form("customer_record", border=True):
+        st.markdown("**Record a step**")
+        step = st.selectbox("Step", timeline.STEPS, format_func=labels.step, key="customer_step")
+        status = st.segmented_control(
+            "Status", timeline.RECORDED_STATUSES, default="done", key="customer_status"
+        )
+        on = st.date_input("Date", value=as_of, format="YYYY-MM-DD", key="customer_on")
+        note = st.text_area(
+            "Note (optional)", key="customer_note", help="Leave empty to keep the step's note"
+        )
+        if st.form_submit_button("Save", type="primary", icon=":material/save:"):
+            chosen_status = status or "done"
+            actions.apply(
+                f"record {labels.step(step).lower()}",
+                f"{labels.step(step)} recorded as {chosen_status} on {on:%Y-%m-%d}.",
+                telemetry.after(
+                    lambda session: step_store.record(
+                        session, rep.customer_id, step, chosen_status, on, note or None
+                    ),
+                    "step_recorded",
+                    customer_id=rep.customer_id,
+                    step=step,
+                    status=chosen_status,
+                    source="customer",
+                ),
+            )
+    with other_col:
+        with st.form("customer_extend", border=True):
+            st.markdown("**Extend the program**")
+            earliest, suggested = timeline.extension_dates(
+                rep.customer.segment_entered_on, rep.customer.extended_until
+            )
+            until = st.date_input(
+                "Until",
+                value=suggested,
+                min_value=earliest,
+                format="YYYY-MM-DD",
+                key="customer_until",
+            )
+            reason = st.text_input("Reason (required)", key="customer_reason")
+            if st.form_submit_button("Extend", icon=":material/more_time:"):
+                actions.apply(
+                    "extend the program",
+                    f"Program extended to {until:%Y-%m-%d}.",
+                    lambda session: step_store.extend(session, rep.customer_id, until, reason),
+                )
+        recorded_steps = [s for s in timeline.STEPS if s in entries]
+        if recorded_steps:
+            with st.form("customer_fix", border=True):
+                st.markdown("**Correct a recorded step**")
+                which = st.selectbox(
+                    "Step", recorded_steps, format_func=labels.step, key="customer_fix_step"
+                )
+                new_note = st.text_area("Note", key="customer_fix_note", help="Empty removes it")
+                left, right = st.columns(2)
+                if left.form_submit_button("Save note", icon=":material/edit_note:"):
+                    actions.apply(
+                        "change a step's note",
+                        f"Note of {labels.step(which).lower()} saved.",
+                        lambda session: step_store.set_note(
+                            session, rep.customer_id, which, new_note
+                        ),
+                    )
+                if right.form_submit_button("Clear what was recorded", icon=":material/undo:"):
+                    actions.apply(
+                        "clear a recorded step",
+                        f"{labels.step(which)} is computed from the timeline again.",
+                        lambda session: step_store.clear(session, rep.customer_id, which),
+                    )
+        if rep.customer.extended_until:
+            with st.form("customer_unextend", border=True):
+                why = st.text_input("Reason for removing the extension", key="customer_unreason")
+                if st.form_submit_button("Remove the extension", icon=":material/event_busy:"):
+                    actions.apply(
+                        "remove the extension",
+                        "Extension removed.",
+                        lambda session: step_store.extend(session, rep.customer_id, None, why),
+                    )
+
+
+def history(rep: CustomerReport) -> None:
+    """Every change written about the customer, newest first (the audit log)."""
+    with data.reading() as session:
+        entries = journal.recent(session, rep.customer_id)
+    if not entries:
+        st.caption("No changes recorded for this customer yet.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "When (UTC)": e.at,
+                    "Who": e.user,
+                    "What": f"{e.action} {e.entity}",
+                    "Changes": e.summary,
+                }
+                for e in entries
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+    )

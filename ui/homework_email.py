@@ -1,0 +1,102 @@
+"""The homework builder's follow-up email tab: recap, greeting and check-in day, the email
+in Markdown and plain text to copy or download, and "Mark as sent"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import streamlit as st
+
+from lib import homework
+from lib.meetings import GoalInput, MeetingView
+from ui import actions, data, telemetry
+
+
+def draw(
+    customer_id: str,
+    customer_name: str,
+    sender: str,
+    items: Sequence[homework.AssignmentView],
+    last_call: MeetingView | None,
+    goals: Sequence[GoalInput],
+    as_of: dt.date,
+    can_write: bool,
+) -> None:
+    drafts = [i for i in items if i.status == "draft"]
+    batch = drafts or [i for i in items if i.status != "draft"]
+    if not batch:
+        st.info("Build the homework first.", icon=":material/edit_note:")
+        return
+    if not drafts:
+        st.caption("Everything is sent; this is the email as it went out.")
+    recap_key, to_key = f"hw_recap_{customer_id}", f"hw_to_{customer_id}"
+    if recap_key not in st.session_state:
+        titles = {f.rule: f.title for f in data.findings_for(customer_id, as_of)}
+        st.session_state[recap_key] = homework.recap_for(last_call, titles, goals)
+    if to_key not in st.session_state:
+        st.session_state[to_key] = homework.greeting_for(last_call)
+    recap = st.text_area(
+        "Recap of the call (Markdown)", key=recap_key, height=150, persist_state="session"
+    )
+    c1, c2 = st.columns(2)
+    greeting = c1.text_input(
+        "Greeting names", key=to_key, help="Comma separated", persist_state="session"
+    )
+    picked = c2.date_input(
+        "Next check-in",
+        value=as_of + dt.timedelta(days=14),
+        key=f"hw_checkin_{customer_id}",
+        format="YYYY-MM-DD",
+    )
+    check_in = picked if isinstance(picked, dt.date) else None
+    email = homework.render_email(
+        customer_name,
+        [n.strip() for n in greeting.split(",")],
+        sender,
+        recap,
+        homework.email_items(batch),
+        check_in,
+    )
+    st.text_input("Subject", value=email.subject, disabled=True, key=f"hw_subject_{customer_id}")
+    md_tab, text_tab = st.tabs(["Markdown", "Plain text"])
+    stem = f"homework-{customer_id}-{as_of.isoformat()}"
+    with md_tab:
+        st.code(email.markdown, language="markdown", wrap_lines=True)
+        st.download_button(
+            "Download .md",
+            email.markdown,
+            file_name=f"{stem}.md",
+            mime="text/markdown",
+            key="hw_dl_md",
+            on_click="ignore",
+        )
+    with text_tab:
+        st.code(email.text, language=None, wrap_lines=True)
+        st.download_button(
+            "Download .txt",
+            email.text,
+            file_name=f"{stem}.txt",
+            mime="text/plain",
+            key="hw_dl_txt",
+            on_click="ignore",
+        )
+    if drafts and can_write:
+        _mark_sent(customer_id, len(drafts), check_in, as_of)
+
+
+def _mark_sent(customer_id: str, count: int, check_in: dt.date | None, as_of: dt.date) -> None:
+    s1, s2 = st.columns([1, 2], vertical_alignment="bottom")
+    sent_on = s1.date_input("Sent on", value=as_of, key="hw_sent_on", format="YYYY-MM-DD")
+    if s2.button("Mark as sent", type="primary", key="hw_mark_sent", icon=":material/send:"):
+        actions.apply(
+            "send homework",
+            f"Homework sent ({count} task(s)); the homework step is done on "
+            f"{sent_on:%d %b}. Tasks with a condition are checked after every import.",
+            telemetry.after(
+                lambda session: homework.mark_sent(session, customer_id, sent_on, check_in),
+                "homework_sent",
+                customer_id=customer_id,
+                tasks=count,
+            ),
+        )

@@ -1,0 +1,64 @@
+"""The customer page's outreach drafts: subject, text and preview, downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from lib.program.report import CustomerReport
+from ui import data, login, telemetry
+
+DRAFT_KINDS = {"initial": "Initial outreach (week 1)", "final": "Final outreach (weeks 7-8)"}
+
+
+def outreach_panel(rep: CustomerReport, as_of: dt.date) -> None:
+    """The initial (week 1) or final (weeks 7-8) draft, to copy or download."""
+    default = "final" if rep.timeline.program_week >= 7 else "initial"
+    kind = (
+        st.segmented_control(
+            "Draft",
+            list(DRAFT_KINDS),
+            default=default,
+            format_func=DRAFT_KINDS.__getitem__,
+            key="customer_draft_kind",
+        )
+        or default
+    )
+    me = login.current_user()
+    sender = me.name if me else "The onboarding team"
+    draft = data.draft(kind, rep.customer_id, sender, as_of)
+    st.caption("Subject")
+    st.code(draft.subject, language=None, wrap_lines=True)
+    text_col, preview_col = st.columns(2)
+    with text_col:
+        st.caption("Plain text (copy with the icon at the top right)")
+        st.code(draft.text, language=None, wrap_lines=True, height=420)
+    with preview_col:
+        st.caption("Preview")
+        with st.container(border=True, height=420):
+            st.markdown(draft.markdown)
+    name = f"{rep.customer_id}-{kind}-outreach-{as_of:%Y-%m-%d}"
+    left, right = st.columns(2)
+    left.download_button(
+        "Download as Markdown",
+        f"Subject: {draft.subject}\n\n{draft.markdown}".encode(),
+        file_name=f"{name}.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        key="customer_draft_md",
+        on_click=telemetry.track,
+        args=("outreach_drafted",),
+        kwargs={"customer_id": rep.customer_id, "kind": kind},
+    )
+    right.download_button(
+        "Download as text",
+        f"Subject: {draft.subject}\n\n{draft.text}".encode(),
+        file_name=f"{name}.txt",
+        mime="text/plain",
+        icon=":material/download:",
+        key="customer_draft_txt",
+        on_click=telemetry.track,
+        args=("outreach_drafted",),
+        kwargs={"customer_id": rep.customer_id, "kind": kind},
+    )
