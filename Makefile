@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 APT_PACKAGES := postgresql chromium fonts-dejavu-core
 
-.PHONY: run test lint typecheck setup system-deps bench lock clean
+.PHONY: run test lint typecheck docs setup system-deps bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+# The command reference in docs/interface.md, from the parser (tests/test_docs.py checks it).
+docs: setup
+	$(BIN)/python -m tests.test_docs
 
 test: setup system-deps lint typecheck
 	$(BIN)/pytest
