@@ -115,9 +115,15 @@ cells[3].metric(
     f"{len(rep.findings)} open finding{'s' if len(rep.findings) != 1 else ''}",
     delta_color="off",
     delta_arrow="off",
-    help="Monthly, if the open findings are fixed",
+    help="A month, once every open finding is fixed: the fixes priced together, so "
+    "findings that remove the same dollars count once",
     border=True,
 )
+if rep.est_refund_usd > 0:
+    st.caption(
+        f"Refundable now: about {labels.money(rep.est_refund_usd, cents=False)}, a one-off "
+        "credit on this month's bill by the refund policy (not a monthly saving)."
+    )
 
 
 # ------------------------------------------------------------------ layout

@@ -113,7 +113,9 @@ selection = st.dataframe(
         "Findings": st.column_config.NumberColumn("Findings", format="%d"),
         "Projected bill": st.column_config.NumberColumn("Projected bill", format="dollar"),
         "Savings found": st.column_config.NumberColumn(
-            "Savings found", format="dollar", help="Estimated monthly savings of open findings"
+            "Savings found",
+            format="dollar",
+            help="A month, every open fix priced together (findings that overlap count once)",
         ),
         "MRR": st.column_config.NumberColumn("MRR", format="dollar"),
     },

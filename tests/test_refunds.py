@@ -131,7 +131,9 @@ def test_planted_spike_yields_an_eligible_refund_of_bill_actual_minus_bill_basel
     assert expected > 100
     assert finding.refund_eligible is True
     assert finding.est_refund_usd == pytest.approx(expected, rel=1e-9)
-    assert finding.est_monthly_saving_usd == pytest.approx(expected, rel=1e-9)
+    # A one-off amount on this month's bill, never a monthly saving (docs/interface.md).
+    assert finding.est_monthly_saving_usd == 0.0
+    assert finding.one_off_usd == pytest.approx(expected, rel=1e-9)
     assessment = finding.refund
     assert assessment.scenario == "under_attack"  # one day at 40x the usual day
     assert set(assessment.per_product) == {"product_analytics"}  # replay did not move

@@ -15,7 +15,13 @@ SEVERITY_BADGES = {"high": "red", "medium": "orange", "low": "gray"}
 STATE_BADGES = {"open": "blue", "fixed": "green", "dismissed": "gray"}
 
 
-def finding_card(f: audit.Finding, customer_id: str, as_of: dt.date, can_write: bool) -> None:
+def finding_card(
+    f: audit.Finding,
+    customer_id: str,
+    as_of: dt.date,
+    can_write: bool,
+    overlapping: tuple[str, ...] = (),
+) -> None:
     with st.container(border=True):
         head, money = st.columns([3, 1], vertical_alignment="top")
         head.markdown(
@@ -25,8 +31,16 @@ def finding_card(f: audit.Finding, customer_id: str, as_of: dt.date, can_write: 
         )
         if f.est_monthly_saving_usd > 0:
             money.markdown(f"**{labels.money(f.est_monthly_saving_usd)}** a month")
+        elif f.one_off_usd > 0:
+            money.markdown(f"**{labels.money(f.one_off_usd)}** once")
         st.markdown(f"**Evidence:** {labels.md(f.evidence)}")
         st.markdown(f"**Fix:** {labels.md(f.fix)}  \n**Effort:** {labels.md(f.effort)}")
+        if overlapping:
+            titles = ", ".join(audit.RULES_BY_ID[rule].title for rule in overlapping)
+            st.caption(
+                f"Overlaps with {labels.md(titles)}: fixed together they save less than their "
+                "savings added up; the savings found above count them together."
+            )
         if f.refund is not None:
             if f.refund_eligible:
                 st.markdown(
@@ -88,12 +102,19 @@ def findings_panel(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None
     )
     closed = [f for f in found if f.state != "open"]
     st.subheader(f"Findings ({len(still_open)} open)", anchor=False)
+    if rep.est_monthly_saving_usd > 0:
+        st.caption(
+            f"Fixed together, the open findings save about "
+            f"{labels.money(rep.est_monthly_saving_usd, cents=False)} a month (each card says "
+            "what its fix alone saves)."
+        )
+    overlapping = data.overlaps_for(rep.customer_id, as_of)
     if not found:
         st.success(
             "The audit found nothing to fix in the last 30 days.", icon=":material/verified:"
         )
     for f in still_open:
-        finding_card(f, rep.customer_id, as_of, can_write)
+        finding_card(f, rep.customer_id, as_of, can_write, overlapping.get(f.rule, ()))
     if closed:
         with st.expander(f"Fixed and dismissed ({len(closed)})", icon=":material/inventory:"):
             for f in closed:

@@ -151,6 +151,17 @@ def findings_for(customer_id: str, on: dt.date | None = None) -> list[audit.Find
 
 
 @st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner=False)
+def _overlaps(url: str, as_of: dt.date, customer_id: str) -> dict[str, tuple[str, ...]]:
+    with db.read_session(_engine(url)) as session:
+        return finding_store.overlaps_for(session, customer_id, as_of)
+
+
+def overlaps_for(customer_id: str, on: dt.date | None = None) -> dict[str, tuple[str, ...]]:
+    """rule -> the open findings whose fixes save some of the same dollars."""
+    return _overlaps(settings.database_url(), on or as_of(), customer_id)
+
+
+@st.cache_data(ttl=REPORT_TTL_S, max_entries=64, show_spinner=False)
 def _health(url: str, as_of: dt.date, customer_id: str) -> health.Health:
     with db.read_session(_engine(url)) as session:
         return health_store.for_customer(session, customer_id, as_of)

@@ -11,7 +11,6 @@ from lib.audit.engine import (
     RULES,
     RULES_BY_ID,
     apply_states,
-    for_report,
     run,
 )
 from lib.audit.finding import STATES, Finding, combined_bill
@@ -33,7 +32,6 @@ __all__ = [
     "Thresholds",
     "apply_states",
     "combined_bill",
-    "for_report",
     "load_thresholds",
     "run",
     "thresholds",

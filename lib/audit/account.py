@@ -76,7 +76,7 @@ def detect_usage_spike(data: AuditData, t: RuleSettings) -> Detection:
     return Detection(
         fires=fires,
         facts=facts,
-        saving=excess,
+        one_off=excess,
         refund_scenario=scenario,
         refund_per_product=per_product,
         refund_conditions={
@@ -108,6 +108,7 @@ USAGE_SPIKE = Rule(
     docs_url=f"{DOCS}/billing/limits-alerts",
     detect=detect_usage_spike,
     evidence=evidence_usage_spike,
+    money=False,  # a one-off amount on this month's bill, refundable, not a monthly saving
 )
 
 

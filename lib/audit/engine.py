@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -15,9 +15,6 @@ from lib.audit.data import AuditData
 from lib.audit.finding import Finding
 from lib.audit.rule import Rule
 from lib.audit.thresholds import SEVERITIES, Thresholds, thresholds
-
-if TYPE_CHECKING:
-    from lib.store.customer_data import CustomerData
 
 RULES: tuple[Rule, ...] = events.RULES + products.RULES + account.RULES
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
@@ -54,9 +51,12 @@ def run(
             continue
         ids = data.index[fires.to_numpy()]
         after_by_product: pd.DataFrame | None = None
-        if detection.saving is not None:
-            saving = detection.saving.reindex(ids).fillna(0.0)
-        elif rule.money:
+        one_off = (
+            detection.one_off.reindex(ids).fillna(0.0).to_dict()
+            if detection.one_off is not None
+            else {}
+        )
+        if rule.money:
             volumes = data.volumes_after(detection.changes).loc[ids]
             subscribed = data.subscribed.loc[ids].copy()
             for product in detection.drop_products:
@@ -119,6 +119,7 @@ def run(
                 },
                 products_removed=detection.drop_products,
                 discount=detection.discount,
+                one_off_usd=float(one_off.get(customer_id, 0.0)),
             )
             if refund_per_product is not None:
                 scenario = (
@@ -212,10 +213,3 @@ def apply_states(
                         f"{(fixed_on + grace).isoformat()}"
                     )
     return dict(found)
-
-
-def for_report(data: CustomerData, as_of: dt.date) -> dict[str, list[Finding]]:
-    """The open findings of every customer in `data` (states applied)."""
-    found = run(AuditData.from_customer_data(data, as_of))
-    applied = apply_states(found, data.finding_states, as_of)
-    return {cid: [f for f in findings if f.state == "open"] for cid, findings in applied.items()}

@@ -37,6 +37,9 @@ class Finding:
     volume_changes: dict[str, float] = field(default_factory=dict)
     products_removed: tuple[str, ...] = ()
     discount: float = 0.0  # a price cut instead of a volume change (annual plan)
+    # A one-off amount on this month's bill (a spike's excess): refundable by the policy,
+    # never a monthly saving.
+    one_off_usd: float = 0.0
     # Why the state is what it is (a reopened fix, a dismissal's reason).
     note: str | None = None
 
@@ -52,6 +55,7 @@ class Finding:
             "est_monthly_saving_usd": pricing.usd(self.est_monthly_saving_usd),
             "refund_eligible": self.refund_eligible,
             "est_refund_usd": pricing.usd(self.est_refund_usd),
+            "one_off_usd": pricing.usd(self.one_off_usd),
             "evidence": self.evidence,
             "title": self.title,
             "fix": self.fix,
@@ -67,23 +71,20 @@ def combined_bill(
     findings: Iterable[Finding],
     prices: pricing.PriceList | None = None,
 ) -> float:
-    """The monthly bill once every finding in `findings` is fixed (priced together).
-
-    Fixes that change volumes, remove products or cut the price are priced
-    together; a finding whose saving is not such a change (a spike going back
-    to its baseline) takes its own saving off the result.
-    """
+    """The monthly bill once every finding in `findings` is fixed, the fixes applied
+    together (volume changes added up, never below zero; products removed; the largest
+    price cut) and priced through the tiers."""
     after = {k: float(v) for k, v in volumes.items()}
     remaining = set(products)
     discount = 0.0
-    apart = 0.0
     for finding in findings:
-        if not (finding.volume_changes or finding.products_removed or finding.discount):
-            apart += finding.est_monthly_saving_usd
-            continue
         for metric, delta in finding.volume_changes.items():
             after[metric] = max(after.get(metric, 0.0) + delta, 0.0)
         remaining -= set(finding.products_removed)
         discount = max(discount, finding.discount)
-    together = pricing.bill(after, frozenset(remaining), prices).total * (1.0 - discount)
-    return max(together - apart, 0.0)
+    return pricing.bill(after, frozenset(remaining), prices).total * (1.0 - discount)
+
+
+def changes_bill(finding: Finding) -> bool:
+    """Whether fixing the finding changes the monthly bill (volumes, products, price)."""
+    return bool(finding.volume_changes or finding.products_removed or finding.discount)

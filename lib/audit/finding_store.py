@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lib.audit.data import AuditData
 from lib.audit.engine import RULES_BY_ID, apply_states, run
 from lib.audit.finding import STATES, Finding
+from lib.audit.totals import Totals, money_totals, overlaps
 from lib.errors import UserError
 from lib.store import journal, models
 from lib.store.customer_data import load_customer_data
@@ -110,8 +111,10 @@ def sync(session: Session, as_of: dt.date, customer_id: str | None = None) -> Sy
     """Write the audit of `as_of` down (see the module docstring): in the caller's
     write transaction, e.g. at the end of an import."""
     data = load_customer_data(session, as_of, customer_id)
-    found = run(AuditData.from_customer_data(data, as_of))
-    applied = apply_states(found, data.finding_states, as_of)
+    audit_data = AuditData.from_customer_data(data, as_of)
+    applied = apply_states(run(audit_data), data.finding_states, as_of)
+    open_now = {cid: [f for f in found if f.state == "open"] for cid, found in applied.items()}
+    counted = counted_savings(open_now, money_totals(audit_data, open_now))
     user = journal.user_of(session)
     result = SyncResult()
     new_rows: list[dict[str, object]] = []
@@ -121,6 +124,7 @@ def sync(session: Session, as_of: dt.date, customer_id: str | None = None) -> Sy
         current = {f.rule: f for f in applied.get(cid, [])}
         for rule, finding in current.items():
             row = stored.get(rule)
+            share = counted.get((cid, rule), 0.0)
             if row is None:
                 new_rows.append(
                     {
@@ -129,6 +133,7 @@ def sync(session: Session, as_of: dt.date, customer_id: str | None = None) -> Sy
                         "state": "open",
                         "first_seen_on": as_of,
                         "est_monthly_saving_usd": finding.est_monthly_saving_usd,
+                        "counted_saving_usd": share,
                         "updated_by": user,
                     }
                 )
@@ -138,14 +143,15 @@ def sync(session: Session, as_of: dt.date, customer_id: str | None = None) -> Sy
                 row.state = "open"
                 row.fixed_on = None
                 row.note = finding.note
+                row.counted_saving_usd = share
                 row.updated_by = user
                 result.reopened.append((cid, rule))
-            elif (
-                row.state == "open"
-                and abs((row.est_monthly_saving_usd or 0.0) - finding.est_monthly_saving_usd)
-                >= 0.01
+            elif row.state == "open" and (
+                abs((row.est_monthly_saving_usd or 0.0) - finding.est_monthly_saving_usd) >= 0.01
+                or abs((row.counted_saving_usd or 0.0) - share) >= 0.01
             ):
                 row.est_monthly_saving_usd = finding.est_monthly_saving_usd
+                row.counted_saving_usd = share
                 row.updated_by = user
                 result.updated += 1
         for rule, row in stored.items():
@@ -182,3 +188,32 @@ def _insert_logged(session: Session, user: str, rows: list[dict[str, object]]) -
             for row in rows
         ],
     )
+
+
+def counted_savings(
+    open_findings: dict[str, list[Finding]], totals: dict[str, Totals]
+) -> dict[tuple[str, str], float]:
+    """(customer, rule) -> the finding's share of its customer's combined saving: the
+    savings alone scaled so that a customer's open findings add up to the combined figure."""
+    shares: dict[tuple[str, str], float] = {}
+    for cid, found in open_findings.items():
+        alone = sum(f.est_monthly_saving_usd for f in found)
+        combined = totals[cid].monthly_saving if cid in totals else 0.0
+        scale = combined / alone if alone > 0 else 0.0
+        for f in found:
+            shares[(cid, f.rule)] = f.est_monthly_saving_usd * scale
+    return shares
+
+
+def overlaps_for(session: Session, customer_id: str, as_of: dt.date) -> dict[str, tuple[str, ...]]:
+    """rule -> the rules whose fixes save some of the same dollars, among one customer's
+    open findings (lib.audit.totals.overlaps)."""
+    data = load_customer_data(session, as_of, customer_id)
+    if not data.customers:
+        return {}
+    applied = apply_states(
+        run(AuditData.from_customer_data(data, as_of)), data.finding_states, as_of
+    )
+    volumes = data.usage.customer(customer_id)["last_30"]
+    products = frozenset(data.subscriptions.get(customer_id, {}))
+    return overlaps(applied.get(customer_id, []), volumes, products)

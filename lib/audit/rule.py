@@ -24,7 +24,8 @@ class Detection:
     A money rule says what the fix does: `changes` (metric -> delta of the
     30-day volume, <= 0), `drop_products` (products the fix removes) or
     `discount` (a price cut); the engine prices bill(now) - bill(after).
-    `saving` overrides that when the rule computes the saving itself (spikes).
+    `one_off`: a one-off amount on this month's bill instead (a spike's excess): no
+    monthly saving.
     `severity` overrides the rule's severity per customer.
     `refund_conditions`: reason -> bool Series, the scenario's own conditions.
     `refund_scenario` / `refund_per_product`: for a spike, the scenario and the
@@ -36,7 +37,7 @@ class Detection:
     changes: dict[str, pd.Series] = field(default_factory=dict)
     drop_products: tuple[str, ...] = ()
     discount: float = 0.0
-    saving: pd.Series | None = None
+    one_off: pd.Series | None = None
     severity: pd.Series | None = None
     refund_conditions: dict[str, pd.Series] = field(default_factory=dict)
     refund_scenario: pd.Series | None = None

@@ -87,7 +87,7 @@ def load(session: Session, as_of: dt.date) -> OutcomesData:
             finding.c.first_seen_on,
             finding.c.fixed_on,
             finding.c.updated_at,
-            finding.c.est_monthly_saving_usd,
+            func.coalesce(finding.c.counted_saving_usd, finding.c.est_monthly_saving_usd),
         )
     ).all()
     refund_rows = session.execute(

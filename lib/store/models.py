@@ -213,6 +213,9 @@ class FindingState(Base):
     # The saving when the finding was identified, kept so "realised" stays countable
     # after the data stops showing it.
     est_monthly_saving_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    # Its share of the customer's combined saving (every open fix applied together, through
+    # the tiers), as last synced: what Outcomes add up, so no dollar counts twice.
+    counted_saving_usd: Mapped[float | None] = mapped_column(Float)
     updated_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
