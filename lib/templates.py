@@ -1,5 +1,10 @@
 """The Jinja2 environment of the email templates in data/templates: Markdown and plain
-text, never HTML (nothing escaped, every variable must exist); `md` and `usd` filters."""
+text, never HTML (nothing escaped, every variable must exist); and `inert_dollars`, which
+keeps Markdown's dollar signs from turning into maths (ui.labels.markdown uses it too).
+
+Filters: `md` (text from the data, inert in Markdown), `usd` (cents, for tables),
+`dollars` (whole dollars, for prose: "about $1,080 a month") and `inert_dollars` (a
+Markdown template wraps itself in it); docs/rules.md, "Outreach emails"."""
 
 from __future__ import annotations
 
@@ -9,16 +14,45 @@ from typing import Any
 
 import jinja2
 
-from lib import labels, settings
+from lib import labels, pricing, settings
 
 TEMPLATES_DIR = settings.DATA_DIR / "templates"
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
+_CENTS = re.compile(r"\$(\d[\d,]*\.\d\d)\b")
+# What inert_dollars leaves alone (code, escapes) and what it escapes (a bare $).
+_DOLLARS = re.compile(
+    r"(?P<fence>^ {0,3}(?P<marks>`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^ {0,3}(?P=marks)[^\n]*$|\Z))"
+    r"|(?P<code>(?<!`)(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*\n)[\s\S])+?(?<!`)(?P=ticks)(?!`))"
+    r"|(?P<escaped>\\[\s\S])"
+    r"|(?P<dollar>\$)",
+    re.MULTILINE,
+)
 
 
 def md(value: Any) -> str:
-    """Escape text from the data (names) so Markdown shows it as written."""
+    """Escape text from the data (names) so Markdown shows it as written ($ included:
+    a Markdown viewer may read text between two dollar signs as maths)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+
+
+def inert_dollars(markdown: str) -> str:
+    """Markdown with every bare `$` escaped (`\\$`), so no viewer (Streamlit included) reads
+    text between two of them as maths; code and what is escaped already stay as they are,
+    and nothing else changes (the formatting survives)."""
+    return _DOLLARS.sub(lambda m: "\\$" if m.group("dollar") else m.group(0), markdown)
+
+
+def dollars(amount: float) -> str:
+    """An amount in prose: whole dollars ("$1,080"); "less than $1" for a few cents."""
+    if 0 < pricing.usd(amount) < 0.5:
+        return "less than $1"
+    return labels.money(amount, cents=False)
+
+
+def whole_dollars(text: str) -> str:
+    """Prose with every "$1,234.56" rounded to whole dollars ("$1,235")."""
+    return _CENTS.sub(lambda m: dollars(float(m.group(1).replace(",", ""))), text)
 
 
 @cache
@@ -33,6 +67,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["md"] = md
     env.filters["usd"] = lambda amount: labels.money(float(amount))
+    env.filters["dollars"] = lambda amount: dollars(float(amount))
+    env.filters["inert_dollars"] = inert_dollars
     return env
 
 

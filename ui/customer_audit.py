@@ -30,9 +30,9 @@ def finding_card(
             + (f" :{STATE_BADGES[f.state]}-badge[{f.state}]" if f.state != "open" else "")
         )
         if f.est_monthly_saving_usd > 0:
-            money.markdown(f"**{labels.money(f.est_monthly_saving_usd)}** a month")
+            money.markdown(f"**{labels.money_md(f.est_monthly_saving_usd)}** a month")
         elif f.one_off_usd > 0:
-            money.markdown(f"**{labels.money(f.one_off_usd)}** once")
+            money.markdown(f"**{labels.money_md(f.one_off_usd)}** once")
         st.markdown(f"**Evidence:** {labels.md(f.evidence)}")
         st.markdown(f"**Fix:** {labels.md(f.fix)}  \n**Effort:** {labels.md(f.effort)}")
         if overlapping:
@@ -44,7 +44,7 @@ def finding_card(
         if f.refund is not None:
             if f.refund_eligible:
                 st.markdown(
-                    f":green-badge[Refund eligible] about {labels.money(f.est_refund_usd)} "
+                    f":green-badge[Refund eligible] about {labels.money_md(f.est_refund_usd)} "
                     f"({labels.md(f.refund.scenario.replace('_', ' '))})"
                 )
             else:
@@ -105,7 +105,7 @@ def findings_panel(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None
     if rep.est_monthly_saving_usd > 0:
         st.caption(
             f"Fixed together, the open findings save about "
-            f"{labels.money(rep.est_monthly_saving_usd, cents=False)} a month (each card says "
+            f"{labels.money_md(rep.est_monthly_saving_usd, cents=False)} a month (each card says "
             "what its fix alone saves)."
         )
     overlapping = data.overlaps_for(rep.customer_id, as_of)

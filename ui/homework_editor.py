@@ -84,7 +84,7 @@ def _library(customer_id: str, taken: set[str], library: homework.Library, can_w
         task = library.get(pick) if pick else None
         if task is None:
             return
-        st.markdown(task.body())
+        st.markdown(labels.markdown(task.body()))
         st.caption(f"Shows in the data: {task.shows_in}")
         if can_write and st.button("Add this task", key="hw_lib_add"):
             _add(customer_id, task, library)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from lib import homework
 from lib.meetings import GoalInput, MeetingView
-from ui import actions, data, telemetry
+from ui import actions, data, labels, telemetry
 
 
 def draw(
@@ -59,8 +59,10 @@ def draw(
         check_in,
     )
     st.text_input("Subject", value=email.subject, disabled=True, key=f"hw_subject_{customer_id}")
-    md_tab, text_tab = st.tabs(["Markdown", "Plain text"])
+    preview_tab, md_tab, text_tab = st.tabs(["Preview", "Markdown", "Plain text"])
     stem = f"homework-{customer_id}-{as_of.isoformat()}"
+    with preview_tab, st.container(border=True):
+        st.markdown(labels.markdown(email.markdown))
     with md_tab:
         st.code(email.markdown, language="markdown", wrap_lines=True)
         st.download_button(

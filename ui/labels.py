@@ -1,6 +1,9 @@
 """How the pages say things: statuses as colours and badges, dates, safe Markdown.
 
-Names of codes and money come from lib.labels (one table for pages, emails and CSVs)."""
+Names of codes and money come from lib.labels (one table for pages, emails and CSVs).
+Two kinds of Markdown: user text goes through `md` (everything inert), Markdown the app
+wrote (an email preview, a notice, a caption with amounts) through `markdown` (only `$`
+escaped, so "$3,000 ... $1,081" never turns into maths and the formatting survives)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import datetime as dt
 import re
 
 from lib.labels import ENTRY_REASON_LABELS, PROGRAM_STATUS_LABELS, label, money
+from lib.templates import inert_dollars
 
 # Step statuses, in the order a legend lists them, with their colours.
 STEP_STATUS_COLOURS: dict[str, str] = {
@@ -34,6 +38,17 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$&])")
 def md(text: object) -> str:
     """User text made inert inside Markdown (names and notes come from CSVs)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def markdown(text: object) -> str:
+    """Markdown the app wrote, safe to render: every bare `$` escaped (Streamlit would read
+    text between two as LaTeX), code and escapes kept, the formatting untouched."""
+    return inert_dollars(str(text))
+
+
+def money_md(amount: float | None, cents: bool = True) -> str:
+    """An amount for Markdown (a metric, a caption): lib.labels.money with its `$` escaped."""
+    return markdown(money(amount, cents))
 
 
 __all__ = ["ENTRY_REASON_LABELS", "PROGRAM_STATUS_LABELS", "label", "money"]

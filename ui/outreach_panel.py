@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from lib.program.report import CustomerReport
-from ui import data, login, telemetry
+from ui import data, labels, login, telemetry
 
 DRAFT_KINDS = {"initial": "Initial outreach (week 1)", "final": "Final outreach (weeks 7-8)"}
 
@@ -28,6 +28,8 @@ def outreach_panel(rep: CustomerReport, as_of: dt.date) -> None:
     me = login.current_user()
     sender = me.name if me else "The onboarding team"
     draft = data.draft(kind, rep.customer_id, sender, as_of)
+    for step in draft.before_sending:
+        st.warning(labels.markdown(step), icon=":material/approval:")
     st.caption("Subject")
     st.code(draft.subject, language=None, wrap_lines=True)
     text_col, preview_col = st.columns(2)
@@ -37,7 +39,7 @@ def outreach_panel(rep: CustomerReport, as_of: dt.date) -> None:
     with preview_col:
         st.caption("Preview")
         with st.container(border=True, height=420):
-            st.markdown(draft.markdown)
+            st.markdown(labels.markdown(draft.markdown))
     name = f"{rep.customer_id}-{kind}-outreach-{as_of:%Y-%m-%d}"
     left, right = st.columns(2)
     left.download_button(

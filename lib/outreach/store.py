@@ -14,7 +14,6 @@ from lib.homework import completion_summary
 from lib.outreach.drafts import Draft, HomeworkLines, PlainHomework, final, initial
 from lib.program import report, report_store
 from lib.store import models
-from lib.store.customer_data import load_customer_data
 
 
 def _report(session: Session, customer_id: str, as_of: dt.date) -> report.CustomerReport:
@@ -26,11 +25,7 @@ def _report(session: Session, customer_id: str, as_of: dt.date) -> report.Custom
 
 def initial_draft(session: Session, customer_id: str, as_of: dt.date, sender: str) -> Draft:
     """The week-1 email of a customer (lib.outreach.drafts.initial)."""
-    customer_report = _report(session, customer_id, as_of)
-    data = load_customer_data(session, as_of, customer_id)
-    volumes = data.usage.customer(customer_id)["last_30"]
-    products = frozenset(data.subscriptions.get(customer_id, {}))
-    return initial(customer_report, volumes, products, as_of, sender)
+    return initial(_report(session, customer_id, as_of), as_of, sender)
 
 
 def _initial_audit_day(session: Session, customer: models.Customer) -> dt.date:
@@ -65,11 +60,10 @@ def final_draft(
     then = finding_store.for_customer(session, customer_id, then_day, include_closed=True)
     decided = finding_store.states(session, customer_id)
     return final(
-        customer,
+        customer_report,
         now,
         then,
         decided,
-        customer_report.projected_monthly_bill_usd,
         _homework(session, customer_id, homework),
         as_of,
         sender,
