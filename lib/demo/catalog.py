@@ -127,3 +127,14 @@ SPEND_CAP_USD = 1_400.0
 LIMITED_PRODUCTS = USAGE_PRODUCTS
 # Metrics that are not billed volumes (team activity, warnings): never scaled.
 NOT_VOLUME = ("merge_warnings", "active_users", "insights_viewed")
+# The money story, drawn from a stream of its own (see dataset.money_story).
+# A customer entered for a projected first bill at one of the team's two thresholds of
+# forecast monthly spend; its bill, even with every planted fix applied, is at least
+# FIRST_BILL_MARGIN[0] times the threshold: one below a drawn margin is raised to it.
+FIRST_BILL_THRESHOLDS_USD = (100.0, 500.0)
+FIRST_BILL_HIGH_SHARE = 0.4  # entered at the $500 threshold
+FIRST_BILL_MARGIN = (1.05, 1.8)
+# Planted spikes still running on as-of (the rest stopped at least 4 days before).
+SPIKE_RUNNING_SHARE = 0.3
+# Once a spike is over, this share of its customers set a billing limit (if they had none).
+LIMIT_AFTER_SPIKE = 0.7

@@ -14,6 +14,10 @@ import pandas as pd
 
 from lib.demo.catalog import (
     ACCOUNT_PLANT_RATES,
+    FIRST_BILL_HIGH_SHARE,
+    FIRST_BILL_MARGIN,
+    FIRST_BILL_THRESHOLDS_USD,
+    LIMIT_AFTER_SPIKE,
     NAME_FIRST,
     NAME_SECOND,
     OWNERS,
@@ -22,10 +26,19 @@ from lib.demo.catalog import (
     PLANT_RATES,
     REASON_WEIGHTS,
     REASONS,
+    SPIKE_RUNNING_SHARE,
     SUBSCRIPTION_RATES,
 )
 from lib.demo.steps import steps_and_meetings
-from lib.demo.usage import Flags, billing_limits, cap_spend, daily_metrics, usage_frame
+from lib.demo.usage import (
+    Flags,
+    baseline_bills,
+    billing_limits,
+    cap_spend,
+    daily_metrics,
+    raise_first_bills,
+    usage_frame,
+)
 
 
 @dataclass
@@ -39,6 +52,9 @@ class DemoData:
     # Which misconfigurations were planted where: index customer_id, one bool
     # column per rule of PLANT_RATES / ACCOUNT_PLANT_RATES (for tests and demos).
     planted: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The entry threshold (USD of forecast monthly spend) of each customer who entered
+    # for a projected first bill (index customer_id; the others are not listed).
+    first_bill_thresholds: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
 
     def write_csvs(self, folder: Path) -> list[Path]:
         """The same data set as the contract's five CSV files."""
@@ -78,6 +94,11 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
     subscribed, subscriptions = draw_subscriptions(rng, people.ids)
     plant, limit_hit, big_daily_events = plants(rng, seed, people, subscribed)
     config = draw_config(rng, people.ids, plant, subscribed)
+    story = money_story(seed, people)
+    # Once a spike stopped, most set the billing limit the refund policy asks for.
+    limit_set = plant["usage_spike"] & (story.spike_running_days == 0) & story.limit_after_spike
+    plant["no_billing_limit"] &= ~limit_set
+    limit_hit &= ~limit_set
     metrics = daily_metrics(
         rng,
         as_of,
@@ -87,8 +108,15 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
         subscribed,
         _autocapture_on(config, people.ids),
         big_daily_events,
+        story.spike_running_days,
     )
-    cap_spend(metrics, subscribed, ~plant["plan_fit_annual"], plant["usage_spike"])
+    capped = ~plant["plan_fit_annual"]
+    cap_spend(metrics, subscribed, capped, plant["usage_spike"])
+    thresholds = raise_first_bills(
+        metrics, subscribed, plant, capped, plant["usage_spike"], story.thresholds, story.margins
+    )
+    # MRR follows the bills: the baseline's average monthly bill, in whole dollars.
+    people.frame["mrr_usd"] = np.round(baseline_bills(metrics, subscribed))
     subscriptions["billing_limit_usd"], paying = billing_limits(
         subscriptions, metrics, subscribed, people.ids, plant["no_billing_limit"], limit_hit
     )
@@ -99,8 +127,12 @@ def generate(customers: int = 300, seed: int = 7, as_of: dt.date | None = None) 
         rng, people.frame, people.engaged, people.diligent, as_of
     )
     step_frame = pd.DataFrame(step_rows, columns=["customer_id", "step", "status", "date"])
-    planted = pd.DataFrame(plant, index=pd.Index(people.ids, name="customer_id"))
-    return DemoData(people.frame, subscriptions, config, usage_rows, step_frame, meetings, planted)
+    index = pd.Index(people.ids, name="customer_id")
+    planted = pd.DataFrame(plant, index=index)
+    first_bill = pd.Series(thresholds, index=index, name="threshold_usd").dropna()
+    return DemoData(
+        people.frame, subscriptions, config, usage_rows, step_frame, meetings, planted, first_bill
+    )
 
 
 def company_names(n: int) -> tuple[list[str], list[str]]:
@@ -134,20 +166,54 @@ def draw_customers(rng: np.random.Generator, n: int, as_of: dt.date) -> Customer
         for e, d, eng in zip(entered, entered_days_ago, engaged, strict=True)
     ]
     size = rng.lognormal(mean=np.log(45_000), sigma=1.3, size=n)  # median daily events
+    owners = [OWNERS[int(k)] for k in rng.integers(0, len(OWNERS), n)]
+    plans = rng.choice(PLANS, n, p=PLAN_WEIGHTS)
+    reasons = rng.choice(REASONS, n, p=REASON_WEIGHTS)
+    rng.uniform(0, 200, n)  # was MRR's noise; drawn still so the rest of the data stays
     frame = pd.DataFrame(
         {
             "customer_id": ids,
             "name": names,
-            "owner": [OWNERS[int(k)] for k in rng.integers(0, len(OWNERS), n)],
-            "plan": rng.choice(PLANS, n, p=PLAN_WEIGHTS),
+            "owner": owners,
+            "plan": plans,
             "segment_entered_on": entered,
-            "entry_reason": rng.choice(REASONS, n, p=REASON_WEIGHTS),
-            "mrr_usd": np.round(size * 30 * 0.00004 + rng.uniform(0, 200, n), 2),
+            "entry_reason": reasons,
+            "mrr_usd": 0.0,  # set from the bills (generate)
             "extended_until": extended,
             "status": status,
         }
     )
     return Customers(frame, ids, status, engaged, diligent, size)
+
+
+@dataclass(frozen=True)
+class MoneyStory:
+    thresholds: np.ndarray  # a first-bill customer's entry threshold (USD); NaN otherwise
+    margins: np.ndarray  # how far above its threshold its bill is raised (at least)
+    spike_running_days: np.ndarray  # a planted spike still running: its days (0: over)
+    limit_after_spike: np.ndarray  # sets a billing limit once its spike is over
+
+
+def money_story(seed: int, people: Customers) -> MoneyStory:
+    """Entry thresholds and spike states, from a stream of their own. A churned customer
+    has no usage left to project a bill from: one drawn as `first_bill_projected` gets
+    another reason. Changes `people.frame["entry_reason"]`."""
+    n = len(people.ids)
+    story = np.random.default_rng([seed, 2])
+    others = [r for r in REASONS if r != "first_bill_projected"]
+    weights = np.array([REASON_WEIGHTS[REASONS.index(r)] for r in others])
+    instead = story.choice(others, n, p=weights / weights.sum())
+    reasons = people.frame["entry_reason"].to_numpy(dtype=object)
+    gone = (reasons == "first_bill_projected") & (people.status == "churned")
+    reasons[gone] = instead[gone]
+    people.frame["entry_reason"] = reasons
+    low, high = FIRST_BILL_THRESHOLDS_USD
+    thresholds = np.where(story.random(n) < FIRST_BILL_HIGH_SHARE, high, low)
+    thresholds = np.where(reasons == "first_bill_projected", thresholds, np.nan)
+    margins = story.uniform(*FIRST_BILL_MARGIN, n)
+    running = story.random(n) < SPIKE_RUNNING_SHARE
+    running_days = np.where(running, story.integers(2, 7, n), 0)
+    return MoneyStory(thresholds, margins, running_days, story.random(n) < LIMIT_AFTER_SPIKE)
 
 
 def draw_subscriptions(rng: np.random.Generator, ids: list[str]) -> tuple[Flags, pd.DataFrame]:

@@ -11,19 +11,19 @@ import pandas as pd
 from sqlalchemy import BigInteger, cast, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from lib.audit import finding_store, refund_store
+from lib.audit import finding_store
 from lib.demo.dataset import DemoData
 from lib.demo.history import (
     FIXED_NOTE,
     FIXES_ON_CALL,
-    REFUND_NOTE,
     FixOnCall,
     first_seen,
     fixed_on_call,
     held_call_on,
-    refund_offer,
+    plan_refunds,
 )
 from lib.program import report_store
+from lib.refunds import store as refund_store
 from lib.store import bulk, journal, models, usage_summary
 
 # Every table the demo fills, children first (what `replace` empties).
@@ -103,14 +103,21 @@ def record_history(session: Session, as_of: dt.date, seed: int = 7) -> dict[str,
 
     Findings are first seen on the customer's initial outreach; on a held first
     call up to two of them are fixed (from then on the usage and config show the
-    fix, so the audit agrees); refunds the policy allows are recorded for most
-    customers who could have one, each by the customer's owner. Deterministic for a seed.
+    fix, so the audit agrees); then the refunds customers had, through
+    `refund_store.record` (lib.demo.history.plan_refunds: wrong-setup refunds offered
+    in the outreach, learning-curve refunds of a first bill, spike refunds; a second
+    one is a repeat at half for approval, a third is not offered), each by the
+    customer's owner. Deterministic for a seed.
     """
     rng = np.random.default_rng(seed + 1_000)
     fixed = _fix_on_calls(session, as_of, rng)
     session.flush()
-    issued = _offer_refunds(session, as_of, rng)
-    return {"findings_fixed": fixed, "refunds": issued}
+    occurrences = _record_refunds(session, as_of, rng)
+    return {
+        "findings_fixed": fixed,
+        "refunds": len(occurrences),
+        "repeats": sum(1 for n in occurrences if n >= 2),
+    }
 
 
 def _fix_on_calls(session: Session, as_of: dt.date, rng: np.random.Generator) -> int:
@@ -179,31 +186,40 @@ def _apply_fix(session: Session, customer_id: str, fix: FixOnCall, since: dt.dat
         )
 
 
-def _offer_refunds(session: Session, as_of: dt.date, rng: np.random.Generator) -> int:
-    """Record the refund each chosen customer is offered, as the customer's owner."""
+def _record_refunds(session: Session, as_of: dt.date, rng: np.random.Generator) -> list[int]:
+    """Record each customer's refunds of the story (lib.demo.history.plan_refunds), oldest
+    first, each as the customer's owner; returns each refund's number for its customer."""
+    outreach_on = {
+        customer_id: day
+        for customer_id, day in session.execute(
+            select(models.Step.customer_id, models.Step.date).where(
+                (models.Step.step == "initial_outreach") & (models.Step.status == "done")
+            )
+        )
+        if day is not None and day <= as_of
+    }
+    reports = report_store.build(session, as_of)
+    owners = {r.customer_id: r.customer.owner for r in reports}
     writer = journal.user_of(session)
-    issued = 0
-    for customer_report in report_store.build(session, as_of):
-        offer = refund_offer(customer_report, as_of, rng)
-        if offer is None:
-            continue
-        refund = offer.finding.refund
-        assert refund is not None
+    occurrences = []
+    for refund in plan_refunds(reports, outreach_on, as_of, rng):
         # The owner records it (the refund's recorded_by and the change journal say so).
-        journal.set_user(session, customer_report.customer.owner or writer)
+        journal.set_user(session, owners[refund.customer_id] or writer)
+        extra = {"status": refund.status} if refund.status else {}
         try:
             refund_store.record(
                 session,
-                customer_report.customer_id,
-                refund.scenario,
-                refund.amount_usd,
-                refund.per_product,
-                refund.billing_month,
-                note=REFUND_NOTE,
-                rule=offer.finding.rule,
-                on=offer.on,
+                customer_id=refund.customer_id,
+                scenario=refund.scenario,
+                amount_usd=refund.amount_usd,
+                per_product=refund.per_product,
+                billing_month=refund.billing_month,
+                note=refund.note,
+                rule=refund.rule,
+                on=refund.on,
+                **extra,
             )
         finally:
             journal.set_user(session, writer)
-        issued += 1
-    return issued
+        occurrences.append(refund.occurrence)
+    return occurrences

@@ -5,12 +5,21 @@ billing limits set from the bills it makes."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from lib import pricing
-from lib.demo.catalog import LIMITED_PRODUCTS, NOT_VOLUME, SPEND_CAP_USD, USAGE_DAYS
+from lib.demo.catalog import (
+    FIRST_BILL_MARGIN,
+    FIRST_BILL_THRESHOLDS_USD,
+    LIMITED_PRODUCTS,
+    NOT_VOLUME,
+    SPEND_CAP_USD,
+    USAGE_DAYS,
+)
+from lib.demo.history import FIXES_ON_CALL
 
 Flags = dict[str, np.ndarray]  # one boolean per customer, by product or rule
 
@@ -29,10 +38,13 @@ def daily_metrics(
     subscribed: Flags,
     autocapture_on: np.ndarray,
     big_daily_events: np.ndarray,
+    spike_running_days: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Every metric, one (customers x days) array each (or one broadcast to it)."""
+    """Every metric, one (customers x days) array each (or one broadcast to it).
+    `spike_running_days`: a planted spike still running on as-of covers that many last
+    days; 0 = it ran five days and stopped at least four days before as-of."""
     n = len(size)
-    events = _events(rng, as_of, size, status, plant, big_daily_events)
+    events = _events(rng, as_of, size, status, plant, big_daily_events, spike_running_days)
     metrics = _volumes(rng, events, plant, subscribed, autocapture_on)
     active_users, insights = _team_activity(rng, plant["low_adoption"])
     metrics["merge_warnings"] = np.where(
@@ -50,6 +62,7 @@ def _events(
     status: np.ndarray,
     plant: Flags,
     big_daily_events: np.ndarray,
+    spike_running_days: np.ndarray,
 ) -> np.ndarray:
     n = len(size)
     days = usage_days(as_of)
@@ -66,11 +79,15 @@ def _events(
     churned = status == "churned"
     fade = np.clip(np.linspace(1.6, -0.4, USAGE_DAYS), 0, 1)
     events[churned] *= fade[None, :]
-    # Spikes: a bot or a loop multiplies five days inside the last 30 by ~40.
+    # Spikes: a bot or a loop multiplies days inside the last 30 by ~40: five days that
+    # ended before the last three (over), or the last few days (still running).
     spike_start = rng.integers(USAGE_DAYS - 25, USAGE_DAYS - 6, n)
     for spiked in np.flatnonzero(plant["usage_spike"]).tolist():
-        first_day = int(spike_start[spiked])
-        events[spiked, first_day : first_day + 5] *= 40
+        running = int(spike_running_days[spiked])
+        first_day = (
+            USAGE_DAYS - running if running else min(int(spike_start[spiked]), USAGE_DAYS - 9)
+        )
+        events[spiked, first_day : first_day + (running or 5)] *= 40
     return events
 
 
@@ -187,21 +204,131 @@ def _monthly(metrics: dict[str, np.ndarray], days: slice, months: float) -> pd.D
     )
 
 
+BASELINE = slice(0, USAGE_DAYS - 30)  # the 90 days before the 30-day window
+WINDOW = slice(USAGE_DAYS - 30, USAGE_DAYS)  # the 30 days ending on as-of
+
+
 def _product_bills(
     metrics: dict[str, np.ndarray], subscribed: dict[str, np.ndarray], spiked: np.ndarray
 ) -> pd.DataFrame:
-    """Each customer's usual monthly bill per product: the larger of the 3-month average
-    and the last 30 days (the 3-month average only where a spike is planted)."""
-    frame = pd.DataFrame(subscribed)
-    baseline = pricing.by_product_frame(
-        pricing.bill_frame(_monthly(metrics, slice(0, USAGE_DAYS - 30), 3.0), frame)
+    """Each customer's usual monthly bill per product (see _usual)."""
+    return _usual(
+        _monthly(metrics, BASELINE, 3.0),
+        _monthly(metrics, WINDOW, 1.0),
+        pd.DataFrame(subscribed),
+        spiked,
     )
-    recent = pricing.by_product_frame(
-        pricing.bill_frame(_monthly(metrics, slice(USAGE_DAYS - 30, USAGE_DAYS), 1.0), frame)
+
+
+def _usual(
+    baseline: pd.DataFrame, recent: pd.DataFrame, subscribed: pd.DataFrame, spiked: np.ndarray
+) -> pd.DataFrame:
+    """The usual monthly bill per product: the larger of the 3-month average and the last
+    30 days (the 3-month average only where a spike is planted)."""
+    before = pricing.by_product_frame(pricing.bill_frame(baseline, subscribed))
+    now = pricing.by_product_frame(pricing.bill_frame(recent, subscribed))
+    usual = np.maximum(before.to_numpy(), now.to_numpy())
+    usual = np.where(spiked[:, None], before.to_numpy(), usual)
+    return pd.DataFrame(usual, columns=before.columns)
+
+
+def _after_fixes(
+    recent: pd.DataFrame, subscribed: pd.DataFrame, plant: Flags
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 30 days' volumes and the subscriptions with every fix the first call may make
+    (lib.demo.history.FIXES_ON_CALL) applied to the whole window, wherever its
+    misconfiguration is planted: the least the report's bill can become."""
+    volumes, products = recent.copy(), subscribed.copy()
+    for rule, fix in FIXES_ON_CALL.items():
+        where = plant[rule]
+        for metric, factor in fix.usage:
+            if metric in volumes.columns:
+                volumes.loc[where, metric] *= factor
+        for product in fix.drop_products:
+            products.loc[where, product] = False
+    return volumes, products
+
+
+def _smallest_scale(
+    bill_at: Callable[[np.ndarray], np.ndarray], target: np.ndarray, most: float = 1e4
+) -> np.ndarray:
+    """Per customer, the smallest factor in [1, most] that makes the increasing
+    `bill_at(factors)` reach `target` (bisection on a log scale)."""
+    low, high = np.ones(len(target)), np.full(len(target), most)
+    for _ in range(16):  # to 0.015% of the factor
+        middle = np.sqrt(low * high)
+        reached = bill_at(middle) >= target
+        high, low = np.where(reached, middle, high), np.where(reached, low, middle)
+    return np.where(bill_at(low) >= target, low, high)
+
+
+def raise_first_bills(
+    metrics: dict[str, np.ndarray],
+    subscribed: Flags,
+    plant: Flags,
+    capped: np.ndarray,
+    spiked: np.ndarray,
+    thresholds: np.ndarray,
+    margins: np.ndarray,
+) -> np.ndarray:
+    """Scale up every volume of the customers with a threshold (NaN: none) until their
+    30-day bill, even with every planted fix applied (_after_fixes), is at least
+    threshold x margin (never below FIRST_BILL_MARGIN[0] x threshold), keeping the
+    `capped` ones under SPEND_CAP_USD. Returns the thresholds kept: a $500 one that
+    cannot fit under the cap becomes $100."""
+    kept = thresholds.copy()
+    rows = np.flatnonzero(~np.isnan(thresholds))
+    products = pd.DataFrame(subscribed).iloc[rows].reset_index(drop=True)
+    recent = _monthly(metrics, WINDOW, 1.0).iloc[rows].reset_index(drop=True)
+    fixed, fixed_products = _after_fixes(recent, products, {k: v[rows] for k, v in plant.items()})
+    lowest_now = pricing.bill_frame(fixed, fixed_products)["total"].to_numpy()
+    # Only those below their target move.
+    low = lowest_now < thresholds[rows] * margins[rows]
+    rows = rows[low]
+    products, recent, fixed, fixed_products = (
+        f[low].reset_index(drop=True) for f in (products, recent, fixed, fixed_products)
     )
-    usual = np.maximum(baseline.to_numpy(), recent.to_numpy())
-    usual = np.where(spiked[:, None], baseline.to_numpy(), usual)
-    return pd.DataFrame(usual, columns=baseline.columns)
+    baseline = _monthly(metrics, BASELINE, 3.0).iloc[rows].reset_index(drop=True)
+
+    def lowest(factor: np.ndarray) -> np.ndarray:
+        return pricing.bill_frame(fixed.mul(factor, axis=0), fixed_products)["total"].to_numpy()
+
+    def usual(factor: np.ndarray) -> np.ndarray:
+        return (
+            _usual(baseline.mul(factor, axis=0), recent.mul(factor, axis=0), products, spiked[rows])
+            .sum(axis=1)
+            .to_numpy()
+        )
+
+    chosen = thresholds[rows].copy()
+    ceiling = np.where(
+        capped[rows], _smallest_scale(usual, np.full(len(rows), SPEND_CAP_USD * 0.95)), np.inf
+    )
+    floor = _smallest_scale(lowest, chosen * FIRST_BILL_MARGIN[0])
+    if (too_high := floor > ceiling).any():
+        chosen[too_high] = FIRST_BILL_THRESHOLDS_USD[0]
+        floor = _smallest_scale(lowest, chosen * FIRST_BILL_MARGIN[0])
+    wanted = _smallest_scale(lowest, chosen * margins[rows])
+    factor = np.ones(len(thresholds))
+    factor[rows] = np.minimum(wanted, np.maximum(ceiling, floor))
+    for metric in metrics:
+        if metric not in NOT_VOLUME:
+            metrics[metric] = metrics[metric] * factor[:, None]
+    kept[rows] = chosen
+    return kept
+
+
+def baseline_bills(metrics: dict[str, np.ndarray], subscribed: Flags) -> np.ndarray:
+    """The bill of the baseline's average month (the 90 days before the 30-day window,
+    divided by 3) of the whole units the usage CSV holds, through lib.pricing."""
+    n = len(metrics["events"])
+    months = pd.DataFrame(
+        {
+            m: np.rint(np.broadcast_to(v, (n, USAGE_DAYS))[:, BASELINE]).sum(axis=1) / 3.0
+            for m, v in metrics.items()
+        }
+    )
+    return pricing.bill_frame(months, pd.DataFrame(subscribed))["total"].to_numpy(dtype=float)
 
 
 def cap_spend(
@@ -238,9 +365,7 @@ def billing_limits(
     usual = usual_frame.to_numpy(dtype=float)
     column = {str(product): j for j, product in enumerate(usual_frame.columns)}
     recent = pricing.by_product_frame(
-        pricing.bill_frame(
-            _monthly(metrics, slice(USAGE_DAYS - 30, USAGE_DAYS), 1.0), pd.DataFrame(subscribed)
-        )
+        pricing.bill_frame(_monthly(metrics, WINDOW, 1.0), pd.DataFrame(subscribed))
     )
     paying = (
         recent.reindex(columns=list(LIMITED_PRODUCTS), fill_value=0.0).gt(0).any(axis=1).to_numpy()
