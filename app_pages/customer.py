@@ -1,4 +1,5 @@
-"""One customer: header, program timeline, audit, health, usage, outreach, step log, history.
+"""One customer: header, program timeline, audit, health, usage, outreach, refunds, step
+log, history.
 
 Its own URL: /customer?id=<customer_id> (shareable). Reads lib, draws; every
 write goes through ui.actions (role checked on the server, one unit of work,
@@ -15,6 +16,7 @@ from ui import (
     customer_audit,
     customer_charts,
     customer_log,
+    customer_refunds,
     data,
     labels,
     outreach_panel,
@@ -121,15 +123,16 @@ cells[3].metric(
 )
 if rep.est_refund_usd > 0:
     st.caption(
-        f"Refundable now: about {labels.money(rep.est_refund_usd, cents=False)}, a one-off "
-        "credit on this month's bill by the refund policy (not a monthly saving)."
+        f"Refundable now: about {labels.money_md(rep.est_refund_usd, cents=False)}, a one-off "
+        "credit on this month's bill by the refund policy (not a monthly saving): propose it, "
+        "and follow it, on the Refunds tab."
     )
 
 
 # ------------------------------------------------------------------ layout
 # Only the open tab runs (a cold page stays fast), and the tab is in the URL:
 # /customer?id=acme&tab=Outreach opens that tab for whoever follows the link.
-TABS = ("Audit", "Timeline", "Usage", "Outreach", "Step log", "History")
+TABS = ("Audit", "Timeline", "Usage", "Outreach", "Refunds", "Step log", "History")
 tabs = dict(zip(TABS, st.tabs(TABS, key="tab", bind="query-params", default="Audit"), strict=True))
 with tabs["Audit"]:
     if tabs["Audit"].open:
@@ -147,6 +150,9 @@ with tabs["Usage"]:
 with tabs["Outreach"]:
     if tabs["Outreach"].open:
         outreach_panel.outreach_panel(rep, as_of)
+with tabs["Refunds"]:
+    if tabs["Refunds"].open:
+        customer_refunds.refunds_panel(rep, as_of)
 with tabs["Step log"]:
     if tabs["Step log"].open:
         customer_log.step_log(rep, as_of, can_write)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
-from lib import labels, outcomes
+from lib import csv_safe, labels, outcomes
 from lib.outcomes import Filters, Outcomes, OutcomesData, Section
+from lib.refunds import store as refund_store
 from ui import charts, telemetry
 from ui import data as ui_data
 
@@ -37,6 +39,34 @@ def _compute(_data: OutcomesData, database: str, as_of: dt.date, filters: Filter
     # The per customer x step frame behind the charts (~30 MB at 10,000 customers)
     # is not drawn: the cache keeps the sections only.
     return dataclasses.replace(result, progress=result.progress.iloc[:0].copy())
+
+
+@ui_data.shared(ttl=300, max_entries=4)
+def _refunds(database: str) -> pd.DataFrame:
+    # Every refund as refunds.csv rows (the import's format): few rows, read once.
+    with ui_data.reading() as session:
+        return refund_store.export_frame(session)
+
+
+def refunds_download(data: OutcomesData, filters: Filters, database: str) -> None:
+    """Every refund of the selected customers, one row each, in refunds.csv's format."""
+    every = _refunds(database)
+    chosen = every[every["customer_id"].isin(set(filters.select(data.customers)["customer_id"]))]
+    if chosen.empty:
+        return
+    st.download_button(
+        f"Download every refund ({len(chosen)}, CSV)",
+        data=csv_safe.to_safe_csv(chosen),
+        file_name=f"refunds-{filters.entered_from}-{filters.entered_to}.csv",
+        mime="text/csv",
+        key="outcomes_refunds_every",
+        icon=":material/download:",
+        on_click=telemetry.track,
+        args=("outcomes_downloaded",),
+        kwargs={"chart": "refunds_every"},
+        help="One row per refund, any status, with its dates, people, reasons and "
+        "reference: the columns refunds.csv imports.",
+    )
 
 
 def draw(section: Section, filters: Filters) -> None:
@@ -140,5 +170,6 @@ with left:
     draw(result.savings, filters)
 with right:
     draw(result.refunds, filters)
+    refunds_download(data, filters, database)
 draw(result.retention, filters)
 draw(result.team, filters)

@@ -1,4 +1,5 @@
-"""Today: the signed-in owner's worklist, most urgent first, with one-click "done"."""
+"""Today: the signed-in owner's worklist, most urgent first, with one-click "done"; the
+refunds waiting for them (and, for revenue operations, the ones waiting for approval)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from lib.program import step_store, worklist
-from ui import access, data, labels, login, telemetry
+from ui import access, data, labels, login, refund_queue, telemetry
 
 EVERYONE = "*"  # never a username (lib.accounts.auth allows a-z, 0-9, '.', '_' and '-')
 PAGE_SIZE = 25
@@ -141,8 +142,8 @@ else:
                 f"{labels.md(item.step_label)}"
             )
             row[3].markdown(labels.short_day(item.due_on, as_of))
-            row[4].markdown(labels.money(item.projected_monthly_bill_usd))
-            row[5].markdown(labels.money(item.est_monthly_saving_usd))
+            row[4].markdown(labels.money_md(item.projected_monthly_bill_usd))
+            row[5].markdown(labels.money_md(item.est_monthly_saving_usd))
             if item.done_action and can_write:
                 if row[6].button(
                     item.done_action,
@@ -178,6 +179,9 @@ else:
             "previous": previous,
         }
         st.rerun()
+
+# ------------------------------------------------------------------ refunds
+refund_queue.refunds_section(reports, as_of, owner)
 
 # ------------------------------------------------------------------ calls and newcomers
 left, right = st.columns(2)

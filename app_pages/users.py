@@ -1,4 +1,5 @@
-"""Users (admin): list, add, change role, reset password, remove logins (lib.accounts.auth + audit log)."""
+"""Users (admin): list, add, change role, name refund approvers, reset password, remove
+logins (lib.accounts.auth + audit log)."""
 
 from __future__ import annotations
 
@@ -29,10 +30,16 @@ everyone = login.users()
 st.dataframe(
     pd.DataFrame(
         [
-            {"Username": u.username, "Name": u.name, "Email": u.email, "Role": u.role}
+            {
+                "Username": u.username,
+                "Name": u.name,
+                "Email": u.email,
+                "Role": u.role,
+                "Approves refunds": u.revops,
+            }
             for u in everyone.values()
         ],
-        columns=["Username", "Name", "Email", "Role"],
+        columns=["Username", "Name", "Email", "Role", "Approves refunds"],
     ),
     hide_index=True,
     width="stretch",
@@ -50,8 +57,8 @@ def reset_password(session: Session, username: str, password: str) -> None:
 
 
 names = sorted(everyone)
-add_tab, role_tab, password_tab, remove_tab = st.tabs(
-    ["Add", "Change role", "Reset password", "Remove"]
+add_tab, role_tab, approver_tab, password_tab, remove_tab = st.tabs(
+    ["Add", "Change role", "Refund approvers", "Reset password", "Remove"]
 )
 
 with add_tab, st.form("users_add", clear_on_submit=True, border=False):
@@ -65,6 +72,12 @@ with add_tab, st.form("users_add", clear_on_submit=True, border=False):
         type="password",
         key="users_add_password",
         help=f"At least {MIN_PASSWORD_LENGTH} characters; share it privately.",
+    )
+    revops = cols[1].checkbox(
+        "Approves refunds (revenue operations)",
+        key="users_add_revops",
+        help="Approves or declines refunds above the threshold, repeats and invoice changes "
+        "(team or admin logins).",
     )
     if st.form_submit_button("Add login", icon=":material/person_add:", type="primary"):
         if username.strip().lower() in everyone:
@@ -83,6 +96,7 @@ with add_tab, st.form("users_add", clear_on_submit=True, border=False):
                     password,
                     name or None,
                     email or None,
+                    revops,
                 ),
             )
 
@@ -94,6 +108,21 @@ with role_tab, st.form("users_role", border=False):
         apply(
             f"make {who} {new_role}",
             lambda session: accounts.set_role(session, path, who, new_role),
+        )
+
+with approver_tab, st.form("users_revops", border=False):
+    st.caption(
+        "Revenue operations' named approvers approve or decline the refunds the policy sends "
+        "them (above the threshold, repeats, invoice changes); nobody approves a refund they "
+        "proposed. Team and admin logins only."
+    )
+    cols = st.columns(2)
+    who_rv = cols[0].selectbox("User", names, key="users_revops_user")
+    approves = cols[1].toggle("Approves refunds", key="users_revops_on")
+    if st.form_submit_button("Save", icon=":material/verified_user:") and who_rv:
+        apply(
+            f"{'make' if approves else 'stop making'} {who_rv} a refund approver",
+            lambda session: accounts.set_revops(session, path, who_rv, approves),
         )
 
 with password_tab, st.form("users_password", clear_on_submit=True, border=False):

@@ -93,7 +93,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"Loaded demo data: {len(data.customers)} customers, {len(data.usage):,} usage rows, "
         f"{len(data.steps)} recorded steps, {len(data.meetings)} meetings, "
-        f"{history['findings_fixed']} findings fixed on calls, {history['refunds']} refunds, "
+        f"{history['findings_fixed']} findings fixed on calls, {history['refunds']} refunds "
+        f"({history['repeats']} repeats), "
         f"{tasks} homework tasks (as of {as_of})."
     )
     return EXIT_OK
@@ -148,16 +149,21 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     if not password:
         raise BadInput("user add: give the password on standard input (one line)")
     try:
-        created = auth.add_user(path, args.username, args.role, password, args.name, args.email)
+        created = auth.add_user(
+            path, args.username, args.role, password, args.name, args.email, revops=args.revops
+        )
     except auth.AuthError as error:
         raise BadInput(f"user add: {error}") from None
-    print(f"{'Created' if created else 'Updated'} {args.username} ({args.role}) in {path}.")
+    approver = next(u.revops for u in auth.users(path) if u.username == args.username)
+    what = f"{args.role}, approves refunds" if approver else args.role
+    print(f"{'Created' if created else 'Updated'} {args.username} ({what}) in {path}.")
     return EXIT_OK
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
     for user in auth.users(settings.auth_file(args.auth)):
-        print(f"{user.username}\t{user.role}\t{user.name}\t{user.email}")
+        approver = "\trevops" if user.revops else ""  # a last column: approves refunds
+        print(f"{user.username}\t{user.role}\t{user.name}\t{user.email}{approver}")
     return EXIT_OK
 
 
@@ -267,6 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=["admin", "team", "leadership"])
     add.add_argument("--name")
     add.add_argument("--email")
+    add.add_argument(
+        "--revops",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="one of revenue operations' refund approvers (team or admin); "
+        "--no-revops: no longer (default: unchanged)",
+    )
     add.set_defaults(func=cmd_user_add)
     listing = user_commands.add_parser("list", help="list logins")
     listing.set_defaults(func=cmd_user_list)

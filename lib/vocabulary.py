@@ -81,6 +81,18 @@ PLANS: tuple[str, ...] = ("pay-as-you-go", "startup", "teams", "boost", "scale",
 
 ROLES: tuple[str, ...] = ("admin", "team", "leadership")
 
+# A refund's states, in the order it moves through them (lib/refunds/workflow.py).
+REFUND_STATUSES: tuple[str, ...] = (
+    "proposed",
+    "requested",
+    "needs_approval",
+    "approved",
+    "issued",
+    "declined",
+)
+# The customer asked for it and nobody declined it: it counts as a repeat.
+REFUND_REPEAT_STATUSES: tuple[str, ...] = ("requested", "needs_approval", "approved", "issued")
+
 # Config keys and the kind of value each takes.
 CONFIG_KEYS: dict[str, str] = {
     "autocapture": "on_off",

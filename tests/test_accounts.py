@@ -117,3 +117,26 @@ def test_a_second_admin_may_demote_the_first(engine: Engine, logins: Path) -> No
 
 def password_matches(password: str, hashed: str) -> bool:
     return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
+
+
+def test_refund_approvers_are_named_logged_and_never_read_only(
+    engine: Engine, logins: Path
+) -> None:
+    db_support.write(engine, "admin", accounts.set_revops, logins, "dana", True)
+    assert {u.username: u.revops for u in auth.users(logins)} == {"admin": False, "dana": True}
+    db_support.write(engine, "admin", accounts.set_revops, logins, "dana", True)  # no change
+    db_support.write(engine, "admin", accounts.add, logins, "sam", "team", PASSWORD, revops=True)
+    with pytest.raises(auth.AuthError, match="only a team or admin login"):
+        db_support.write(
+            engine, "admin", accounts.add, logins, "lee", "leadership", PASSWORD, revops=True
+        )
+    # A login made read-only stops approving.
+    db_support.write(engine, "admin", accounts.set_role, logins, "dana", "leadership")
+    assert not next(u for u in auth.users(logins) if u.username == "dana").revops
+    with pytest.raises(auth.AuthError):
+        db_support.write(engine, "admin", accounts.set_revops, logins, "dana", True)
+    assert logged(engine) == [
+        ("admin", "update", "dana", {"revops": [False, True]}),
+        ("admin", "add", "sam", {"role": "team", "name": "sam", "password": "set", "revops": True}),
+        ("admin", "update", "dana", {"role": ["team", "leadership"], "revops": [True, False]}),
+    ]

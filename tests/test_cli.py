@@ -218,3 +218,24 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
 
 def password_matches(password: str, hashed: str) -> bool:
     return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
+
+
+def test_user_add_names_a_refund_approver(tmp_path: Path) -> None:
+    """--revops makes a login one of revenue operations' approvers; without the option
+    an update leaves it as it is; --no-revops takes it away; leadership never approves."""
+    path = str(tmp_path / "auth.yaml")
+    password = "correct horse battery\n"
+    code, out, _ = run(
+        ["--auth", path, "user", "add", "rita", "--role", "team", "--revops"], password
+    )
+    assert code == 0 and "Created rita (team, approves refunds)" in out
+    run(["--auth", path, "user", "add", "rita", "--role", "admin"], password)
+    assert [(u.role, u.revops) for u in auth.users(Path(path))] == [("admin", True)]
+    code, out, _ = run(["--auth", path, "user", "list"])
+    assert out.strip().endswith("\trevops")
+    run(["--auth", path, "user", "add", "rita", "--role", "team", "--no-revops"], password)
+    assert [u.revops for u in auth.users(Path(path))] == [False]
+    code, _, err = run(
+        ["--auth", path, "user", "add", "lee", "--role", "leadership", "--revops"], password
+    )
+    assert code == 1 and "only a team or admin login can approve refunds" in err

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from lib import cli
+from lib.audit.refunds import SCENARIOS
 from lib.ingest import SPECS, ImportRejected, Source, parse, validate
 from lib.program.timeline import STEPS
 from lib.store import models
@@ -124,8 +125,12 @@ def valid_values(column: str) -> st.SearchStrategy[str]:
         "key": st.sampled_from(list(CONFIG_KEYS)),
         "metric": st.sampled_from(METRICS),
         "step": st.sampled_from(STEPS),
-        "status": st.sampled_from(["done", "scheduled", "skipped", "active", "churned"]),
+        "status": st.sampled_from(
+            ["done", "scheduled", "skipped", "active", "churned", "issued", "proposed"]
+        ),
         "entry_reason": st.sampled_from(["manual", "accelerator", ""]),
+        "scenario": st.sampled_from(SCENARIOS),
+        "billing_month": st.sampled_from(["2026-01-01", "2026-02-01"]),
     }.get(column, st.sampled_from(["2026-03-01", "0", "12", "0.5", "on", "true", "Acme"]))
 
 
@@ -176,8 +181,9 @@ FREE_COLUMNS = {
     "config": ["value", "customer_id"],
     "usage": ["value"],
     "steps": ["customer_id"],
+    "refunds": ["reference", "decision_reason", "note", "decided_by", "amount_usd", "issued_usd"],
 }
-NUMBER_COLUMNS = {"mrr_usd", "billing_limit_usd", "value"}
+NUMBER_COLUMNS = {"mrr_usd", "billing_limit_usd", "value", "amount_usd", "issued_usd"}
 NUMBER_ATTACKS = ["1e400", "inf", "-inf", "nan", "99999999999999999999", "9223372036854775808"]
 NUMBER_ATTACKS += ["-0", "1e18", "0.1", "1_000", " 5 ", "5\x00", "+5", "0x1F"]
 TEXT_ATTACKS = ["x" * 101, "x" * 201, "y" * 301, "z" * 5000, "a\x00b", "\x00"]
@@ -213,6 +219,23 @@ def _valid_rows(kind: str, n: int) -> list[dict[str, str]]:
     if kind == "usage":
         return [
             {"customer_id": "known1", "date": f"2026-01-1{i}", "metric": "events", "value": "7"}
+            for i in range(n)
+        ]
+    if kind == "refunds":
+        empty = dict.fromkeys(SPECS["refunds"].columns, "")
+        return [
+            {
+                **empty,
+                "customer_id": "known1",
+                "scenario": SCENARIOS[i],
+                "billing_month": "2026-01-01",
+                "amount_usd": "40",
+                "status": "issued",
+                "invoice_change": "false",
+                "issued_on": "2026-02-03",
+                "issued_usd": "40",
+                "reference": "CN-1",
+            }
             for i in range(n)
         ]
     return [

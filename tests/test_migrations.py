@@ -130,3 +130,49 @@ def test_downgrade_keeps_nothing_behind_with_data(empty_engine: Engine) -> None:
         )
     db.downgrade(empty_engine, "base")
     assert _tables(empty_engine) - {"alembic_version"} == set()
+
+
+def test_0006_maps_the_old_refund_statuses_up_and_back(empty_engine: Engine) -> None:
+    """Refunds recorded before the workflow keep what they said: pending_approval waits for
+    approval; an issued one was issued (and asked for) on the day it was recorded."""
+    db.migrate(empty_engine, "0005")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO customers (customer_id, name, segment_entered_on, status, "
+                "created_at, updated_at) VALUES ('c1', 'One', '2026-03-01', 'active', "
+                "'2026-03-01 00:00:00', '2026-03-01 00:00:00')"
+            )
+        )
+        for status in ("issued", "pending_approval", "declined"):
+            connection.execute(
+                text(
+                    "INSERT INTO refunds (customer_id, scenario, amount_usd, per_product, "
+                    "billing_month, status, needs_approval, recorded_on) VALUES ('c1', "
+                    "'wrong_setup', 12.5, '{}', '2026-03-01', :status, false, '2026-03-05')"
+                ),
+                {"status": status},
+            )
+    db.migrate(empty_engine)
+    query = text(
+        "SELECT status, requested_on, issued_on, issued_usd, decided_on, ceiling_usd, version "
+        "FROM refunds ORDER BY id"
+    )
+    with empty_engine.connect() as connection:
+        rows = [
+            tuple(str(v) if v is not None else None for v in row)
+            for row in connection.execute(query)
+        ]
+    day = "2026-03-05"
+    assert rows == [
+        ("issued", day, day, "12.5", None, "12.5", "1"),
+        ("needs_approval", day, None, None, None, "12.5", "1"),
+        ("declined", None, None, None, day, "12.5", "1"),
+    ]
+    with empty_engine.begin() as connection:
+        connection.execute(text("UPDATE refunds SET status = 'approved' WHERE id = 2"))
+    db.downgrade(empty_engine, "0005")
+    with empty_engine.connect() as connection:
+        statuses = connection.execute(text("SELECT status FROM refunds ORDER BY id")).scalars()
+        assert list(statuses) == ["issued", "pending_approval", "declined"]
+    assert "version" not in {c["name"] for c in inspect(empty_engine).get_columns("refunds")}

@@ -88,6 +88,27 @@ def loaded(engine: Engine) -> outcomes.OutcomesData:
                 status="issued",
             )
         )  # fmt: skip
+        # Proposed at $30 in March, issued at $18 in April: what was issued counts.
+        session.add(
+            models.Refund(
+                customer_id="x",
+                scenario="learning_curve",
+                amount_usd=30.0,
+                recorded_on=d("2026-03-20"),
+                status="issued",
+                issued_on=d("2026-04-05"),
+                issued_usd=18.0,
+            )
+        )
+        session.add(
+            models.Refund(
+                customer_id="x",
+                scenario="under_attack",
+                amount_usd=99.0,
+                recorded_on=d("2026-04-01"),
+                status="needs_approval",
+            )
+        )
     with db.read_session(engine) as session:
         return outcomes.load(session, AS_OF)
 
@@ -118,7 +139,9 @@ def test_load_steps_findings_refunds(loaded: outcomes.OutcomesData) -> None:
         ("x", "dev_traffic", "fixed", d("2026-04-02"), d("2026-04-02"), 3.0),
     ]
     assert [tuple(r) for r in loaded.refunds.itertuples(index=False, name=None)] == [
-        ("x", "wrong_setup", 25.0, d("2026-03-10"), "issued")
+        ("x", "wrong_setup", 25.0, d("2026-03-10"), "issued", None),
+        ("x", "learning_curve", 18.0, d("2026-03-20"), "issued", d("2026-04-05")),
+        ("x", "under_attack", 99.0, d("2026-04-01"), "needs_approval", None),
     ]
 
 
@@ -128,6 +151,11 @@ def test_loaded_data_computes(loaded: outcomes.OutcomesData) -> None:
     assert list(result.savings.frame.itertuples(index=False, name=None)) == [
         ("2026-03", 12.5, 0.0, 1, 0),
         ("2026-04", 3.0, 15.5, 1, 2),
+    ]
+    # Issued refunds by the month issued, at the amount issued; the waiting one not at all.
+    assert list(result.refunds.frame.itertuples(index=False, name=None)) == [
+        ("2026-03", "wrong_setup", 1, 25.0),
+        ("2026-04", "learning_curve", 1, 18.0),
     ]
     retention = result.retention.frame.set_index("group")
     assert retention.at["all", "customers"] == 1  # y entered 15 days ago

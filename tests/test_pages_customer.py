@@ -201,7 +201,7 @@ def test_customer_page_on_both_databases(
     at = open_customer(login_app)
     assert not page_errors(at)
     assert [t.value for t in at.title] == ["Ollivander Games"]
-    for tab in ("Timeline", "Usage", "Outreach", "Step log", "History"):
+    for tab in ("Timeline", "Usage", "Outreach", "Refunds", "Step log", "History"):
         show_tab(at, tab)
         assert not page_errors(at), tab
     show_tab(at, "Usage")

@@ -1,14 +1,19 @@
-"""Refunds (docs/rules.md, "Refunds"): amounts through the price function, eligibility, repeats."""
+"""The refund policy (docs/rules.md, "Refunds"): amounts through the price function,
+eligibility, repeats; refunds recorded as history count as repeats (the workflow itself:
+test_refund_workflow.py, test_refund_store.py)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lib import pricing
-from lib.audit import Finding, refund_store, refunds
+from lib.audit import Finding, refunds
 from lib.errors import UserError
+from lib.refunds import store as refund_store
 from lib.store import db, models
 from lib.store.customer_data import prior_refund_counts
 from tests import db_support
@@ -110,6 +115,10 @@ def spiky_usage(spike_days: range = SPIKE_DAYS) -> dict[str, list[float]]:
     }
 
 
+LAST_MONTH = (AS_OF.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+TWO_MONTHS_AGO = (LAST_MONTH - dt.timedelta(days=1)).replace(day=1)
+
+
 def spike_finding(engine: Engine, customer_id: str) -> Finding:
     (found,) = db_support.reports(engine, AS_OF, customer_id)
     spikes = [f for f in found.findings if f.rule == "usage_spike"]
@@ -173,7 +182,7 @@ def test_recorded_refunds_count_as_repeats_next_time(engine: Engine) -> None:
         "under_attack",
         full,
         first.refund.per_product,
-        AS_OF.replace(day=1),
+        TWO_MONTHS_AGO,  # an earlier month's spike
         note="bot traffic",
         rule="usage_spike",
     )
@@ -202,14 +211,36 @@ def test_recorded_refunds_count_as_repeats_next_time(engine: Engine) -> None:
         "under_attack",
         full / 2,
         {},
-        AS_OF.replace(day=1),
+        LAST_MONTH,
     )
     with db.read_session(engine) as session:
         latest = history(session, "again")[-1]
-        assert latest.status == "pending_approval" and latest.needs_approval
+        assert latest.status == "needs_approval" and latest.needs_approval
     third = spike_finding(engine, "again")
     assert third.refund_eligible is False
     assert any("usually declined" in r for r in third.refund.reasons)
+
+
+def test_a_refund_on_record_for_the_month_is_not_offered_again(engine: Engine) -> None:
+    add_customer(engine, "asked", spiky_usage(), products={"product_analytics": 2_000.0})
+    first = spike_finding(engine, "asked")
+    assert first.refund_eligible
+    db_support.write(
+        engine,
+        "dana",
+        refund_store.record,
+        "asked",
+        "under_attack",
+        first.est_refund_usd,
+        first.refund.per_product,
+        AS_OF.replace(day=1),
+        rule="usage_spike",
+    )
+    again = spike_finding(engine, "asked")
+    assert again.refund_eligible is False and again.est_refund_usd == 0.0
+    assert any("already on record" in r for r in again.refund.reasons)
+    (report,) = db_support.reports(engine, AS_OF, "asked")
+    assert report.est_refund_usd == 0.0  # counted once, on the Refunds tab
 
 
 def test_declined_refunds_do_not_count(engine: Engine) -> None:
@@ -262,3 +293,22 @@ def history(session: Session, customer_id: str) -> list[models.Refund]:
         .order_by(models.Refund.recorded_on, models.Refund.id)
     )
     return list(session.scalars(stmt))
+
+
+@pytest.mark.parametrize(
+    ("prior", "conditions", "declined_as_repeat"),
+    [
+        ({"under_attack": 2}, {"the spike is over": True}, True),  # only the number declines
+        ({"under_attack": 2}, {"the spike is over": False}, False),  # not eligible anyway
+        ({"under_attack": 1}, {}, False),  # a second: eligible at 50%
+    ],
+)
+def test_a_third_refund_is_declined_for_its_number_alone(
+    prior: dict[str, int], conditions: dict[str, bool], declined_as_repeat: bool
+) -> None:
+    """What an admin may override (lib/refunds): everything holds but the repeat number."""
+    result = refunds.assess(
+        "under_attack", {"product_analytics": 300.0}, prior, conditions=conditions
+    )
+    assert result.declined_as_repeat is declined_as_repeat
+    assert result.full_per_product == {"product_analytics": 300.0}

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from lib.refunds import Actor
 from lib.store import db
 from ui import data, login
 
@@ -26,6 +27,22 @@ class Forbidden(PermissionError):
     def __init__(self, action: str, role: str | None) -> None:
         who = f"the {role} role" if role else "you are not signed in and"
         super().__init__(f"Not allowed: {who} cannot {action}.")
+
+
+def actor() -> Actor:
+    """The signed-in user as the refund workflow sees them: the role and whether the login
+    is one of revenue operations' approvers, read from the login file on this call.
+    lib.refunds checks every refund move against it (approve and decline included)."""
+    user = login.current_user()
+    if user is None:
+        raise Forbidden("change a refund", None)
+    return Actor(user.username, user.role, user.revops)
+
+
+def is_approver() -> bool:
+    """May approve refunds (pages show the approval buttons only then; lib.refunds checks)."""
+    user = login.current_user()
+    return user is not None and Actor(user.username, user.role, user.revops).approver
 
 
 def role() -> str | None:

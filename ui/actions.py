@@ -15,7 +15,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from lib.errors import UserError
-from ui import access
+from ui import access, labels
 
 _NOTICE_KEY = "_action_notice"
 
@@ -32,7 +32,7 @@ def apply(
         with access.writing(action, roles) as session:
             change(session)
     except UserError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(labels.markdown(error), icon=":material/error:")
         return False
     post(notice)
     st.rerun()
@@ -47,4 +47,4 @@ def show_notice() -> None:
     """Show (once) the notice the last change left, if any."""
     notice = st.session_state.pop(_NOTICE_KEY, None)
     if notice:
-        st.success(notice, icon=":material/check_circle:")
+        st.success(labels.markdown(notice), icon=":material/check_circle:")

@@ -22,6 +22,7 @@ COOKIE_EXPIRY_DAYS = 14
 MIN_COOKIE_KEY_BYTES = 32
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
+APPROVER_ROLES: tuple[str, ...] = ("team", "admin")  # may be revenue operations' approvers
 
 
 class AuthError(UserError):
@@ -34,6 +35,9 @@ class User:
     name: str
     email: str
     role: str
+    # One of revenue operations' named approvers: approves or declines refunds that wait
+    # for approval (a team or admin login; `revops: true` in the file).
+    revops: bool = False
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -73,9 +77,20 @@ def users(path: Path) -> list[User]:
             name=str(entry.get("name") or entry.get("first_name") or name),
             email=str(entry.get("email") or ""),
             role=(entry.get("roles") or ["team"])[0],
+            revops=entry.get("revops") is True,
         )
         for name, entry in sorted(entries.items())
     ]
+
+
+def check_revops(role: str, revops: bool) -> None:
+    """Revenue operations approve refunds: a login that does customer work (team or admin),
+    never a read-only leadership one."""
+    if revops and role not in APPROVER_ROLES:
+        raise AuthError(
+            f"only a {' or '.join(APPROVER_ROLES)} login can approve refunds (revops); "
+            f"this one is {role}"
+        )
 
 
 def add_user(
@@ -85,8 +100,10 @@ def add_user(
     password: str,
     name: str | None = None,
     email: str | None = None,
+    revops: bool | None = None,
 ) -> bool:
-    """Create or update a login. Returns True when the user is new."""
+    """Create or update a login. Returns True when the user is new. `revops`: make it one
+    of revenue operations' approvers (True), not (False), or leave it as it is (None)."""
     if not USERNAME_PATTERN.match(username):
         raise AuthError(
             f"username {username!r}: expected 2-50 characters of a-z, 0-9, '.', '_' or '-'"
@@ -99,6 +116,8 @@ def add_user(
     entries = config["credentials"]["usernames"]
     is_new = username not in entries
     entry = entries.get(username, {})
+    approver = bool(entry.get("revops") is True) if revops is None else revops
+    check_revops(role, approver)
     display = name or entry.get("name") or username
     first, _, last = display.partition(" ")
     entry.update(
@@ -113,6 +132,10 @@ def add_user(
             "logged_in": False,
         }
     )
+    if approver:
+        entry["revops"] = True
+    else:
+        entry.pop("revops", None)
     entries[username] = entry
     write_auth(path, config)
     return is_new

@@ -34,20 +34,41 @@ def add(
     password: str,
     name: str | None = None,
     email: str | None = None,
+    revops: bool = False,
 ) -> bool:
-    """Create a login (or replace one's role, name, email and password). True when new."""
+    """Create a login (or replace one's role, name, email and password). True when new.
+    `revops`: one of revenue operations' refund approvers."""
     username = username.strip().lower()
     if role != "admin" and _admins(path) == [username]:
         raise auth.AuthError(f"{username} is the last admin; make someone else admin first")
-    is_new = auth.add_user(path, username, role, password, name=name, email=email)
+    is_new = auth.add_user(path, username, role, password, name=name, email=email, revops=revops)
     journal.log_write(
         session,
         "add" if is_new else "update",
         ENTITY,
-        {"role": role, "name": name or username, "password": "set"},
+        {"role": role, "name": name or username, "password": "set"}
+        | ({"revops": True} if revops else {}),
         entity_id=username,
     )
     return is_new
+
+
+def set_revops(session: Session, path: Path, username: str, revops: bool) -> None:
+    """Make a login one of revenue operations' refund approvers, or not (team and admin
+    logins only: leadership is read-only)."""
+    entry = _existing(path, username)
+    old = entry.get("revops") is True
+    if old == revops:
+        return
+    auth.check_revops((entry.get("roles") or ["team"])[0], revops)
+    config = auth.read_auth(path)
+    target = config["credentials"]["usernames"][username]
+    if revops:
+        target["revops"] = True
+    else:
+        target.pop("revops", None)
+    auth.write_auth(path, config)
+    journal.log_write(session, "update", ENTITY, {"revops": [old, revops]}, entity_id=username)
 
 
 def set_role(session: Session, path: Path, username: str, role: str) -> None:
@@ -60,9 +81,15 @@ def set_role(session: Session, path: Path, username: str, role: str) -> None:
     if old == "admin" and _admins(path) == [username]:
         raise auth.AuthError(f"{username} is the last admin; make someone else admin first")
     config = auth.read_auth(path)
-    config["credentials"]["usernames"][username]["roles"] = [role]
+    target = config["credentials"]["usernames"][username]
+    target["roles"] = [role]
+    changes: dict[str, Any] = {"role": [old, role]}
+    if target.get("revops") is True and role not in auth.APPROVER_ROLES:
+        # A read-only login approves nothing: it stops being an approver.
+        target.pop("revops")
+        changes["revops"] = [True, False]
     auth.write_auth(path, config)
-    journal.log_write(session, "update", ENTITY, {"role": [old, role]}, entity_id=username)
+    journal.log_write(session, "update", ENTITY, changes, entity_id=username)
 
 
 def reset_password(session: Session, path: Path, username: str, password: str) -> None:

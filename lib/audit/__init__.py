@@ -1,6 +1,7 @@
 """The account audit: 16 rules over the usage windows, fixes priced through the tiers.
 Pure: `thresholds`, `data`, `rule`, `events`/`products`/`account` (the rules), `finding`,
-`engine`, `refunds`, `health`, `spike_days`; database: `finding_store`, `refund_store`, `health_store`."""
+`engine`, `refunds` (the policy; the workflow is lib.refunds), `health`, `spike_days`;
+database: `finding_store`, `health_store`."""
 
 from __future__ import annotations
 

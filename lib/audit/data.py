@@ -44,6 +44,7 @@ class AuditData:
     config: pd.DataFrame  # str per config key, NaN = not set
     plan: pd.Series
     prior_refunds: dict[str, dict[str, int]] = field(default_factory=dict)
+    refunds_on_record: dict[str, frozenset[tuple[str, dt.date]]] = field(default_factory=dict)
     prices: pricing.PriceList = field(default_factory=pricing.price_list)
 
     @property
@@ -93,6 +94,7 @@ class AuditData:
             config=config,
             plan=plan,
             prior_refunds=dict(data.refunds),
+            refunds_on_record=dict(data.refunds_on_record),
             last_30=window("last_30"),
             prior_90=window("prior_90"),
             max_day_30=window("max_day_30"),

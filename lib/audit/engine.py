@@ -134,6 +134,8 @@ def run(
                     conditions={r: bool(met[customer_id]) for r, met in condition_of.items()},
                     rule=rule.id,
                     billing_month=billing_month,
+                    on_record=(scenario, billing_month)
+                    in data.refunds_on_record.get(str(customer_id), ()),
                 )
                 finding.refund = assessment
                 finding.refund_eligible = assessment.eligible

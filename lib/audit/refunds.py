@@ -1,12 +1,13 @@
-"""The refund policy (pure): amounts per product, eligibility, repeats, approval;
-docs/rules.md, "Refunds"."""
+"""The refund policy (pure): amounts per product, eligibility, repeats, approval, the
+billing date and the window to ask in; docs/rules.md, "Refunds". lib/refunds moves a
+refund through its states by these rules."""
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -23,7 +24,6 @@ SCENARIOS: tuple[str, ...] = (
     "wrong_setup",  # charged through defaults or misconfiguration; first time only
 )
 SPIKE_SCENARIOS: frozenset[str] = frozenset({"unexpected_stardom", "under_attack"})
-STATUSES: tuple[str, ...] = ("issued", "pending_approval", "declined")
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,59 @@ def repeat_share(occurrence: int, rules: Policy | None = None) -> float:
     return 1.0
 
 
-def needs_approval(amount_usd: float, occurrence: int, rules: Policy | None = None) -> bool:
+def ceiling_share(occurrence: int, rules: Policy | None = None) -> float:
+    """The most of the full amount a refund numbered `occurrence` may give: all of it the
+    first time, `second_time_share` from the second on (a third only once an admin has
+    overridden the policy's decline)."""
     rules = rules or policy()
-    return amount_usd > rules.approval_above_usd or occurrence >= 2
+    return 1.0 if occurrence <= 1 else rules.second_time_share
+
+
+def declined_as_repeat(occurrence: int, rules: Policy | None = None) -> bool:
+    """From `decline_from_occurrence` (the third) on, the policy declines a refund."""
+    rules = rules or policy()
+    return occurrence >= rules.decline_from_occurrence
+
+
+def approval_reasons(
+    amount_usd: float,
+    occurrence: int,
+    rules: Policy | None = None,
+    *,
+    invoice_change: bool = False,
+) -> tuple[str, ...]:
+    """Why revenue operations must approve a refund (none: the owner issues it alone)."""
+    rules = rules or policy()
+    reasons = []
+    if amount_usd > rules.approval_above_usd:
+        reasons.append(f"above ${rules.approval_above_usd:,.0f}")
+    if occurrence >= 2:
+        reasons.append(f"a repeat (refund number {occurrence})")
+    if invoice_change:
+        reasons.append("it changes an invoice already sent")
+    return tuple(reasons)
+
+
+def needs_approval(
+    amount_usd: float,
+    occurrence: int,
+    rules: Policy | None = None,
+    *,
+    invoice_change: bool = False,
+) -> bool:
+    return bool(approval_reasons(amount_usd, occurrence, rules, invoice_change=invoice_change))
+
+
+def billing_date(billing_month: dt.date) -> dt.date:
+    """The day a month's usage is billed: the first day of the next month."""
+    return (billing_month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def ask_deadline(billing_month: dt.date, rules: Policy | None = None) -> dt.date:
+    """The last day the customer may ask for a refund of that month's bill: `ask_within_days`
+    (30) after the billing date, that day included."""
+    rules = rules or policy()
+    return billing_date(billing_month) + dt.timedelta(days=rules.ask_within_days)
 
 
 @dataclass(frozen=True)
@@ -115,6 +165,12 @@ class Assessment:
     reasons: tuple[str, ...]  # why (not) eligible, in words
     rule: str | None = None
     billing_month: dt.date | None = None
+    # Before the repeat share, whether eligible or not (an admin's override of a third
+    # refund starts from it).
+    full_per_product: dict[str, float] = field(default_factory=dict)
+    # Eligible but for the repeat number alone: the policy declines a third refund, an
+    # admin may override that with a reason (lib/refunds).
+    declined_as_repeat: bool = False
 
 
 def assess(
@@ -126,8 +182,12 @@ def assess(
     rule: str | None = None,
     billing_month: dt.date | None = None,
     rules: Policy | None = None,
+    on_record: bool = False,
 ) -> Assessment:
     """Apply the policy to an amount.
+
+    `on_record`: a refund of this scenario for this billing month is already on record
+    (proposed or further, not declined): the finding does not offer it again.
 
     `prior`: refunds already recorded (not declined) per scenario.
     `conditions`: the scenario's own conditions, reason -> met (e.g. "the spike
@@ -143,10 +203,15 @@ def assess(
     for reason, met in (conditions or {}).items():
         reasons.append(reason if met else f"not yet: {reason}")
         eligible = eligible and met
-    if scenario == "wrong_setup" and prior.get("wrong_setup", 0) > 0:
+    if on_record:
+        eligible = False
+        month = f" for {billing_month:%B %Y}" if billing_month else ""
+        reasons.append(f"a refund{month} is already on record (see the Refunds tab)")
+    elif scenario == "wrong_setup" and prior.get("wrong_setup", 0) > 0:
         eligible = False
         reasons.append("a wrong-setup refund was already given (first time only)")
     share = repeat_share(occurrence, rules)
+    only_the_repeat = eligible and share == 0.0
     if share == 0.0:
         eligible = False
         reasons.append(f"refund number {occurrence}: usually declined")
@@ -165,7 +230,6 @@ def assess(
         reasons=tuple(reasons),
         rule=rule,
         billing_month=billing_month,
+        full_per_product={p: v for p, v in full_per_product.items() if v > 0},
+        declined_as_repeat=only_the_repeat,
     )
-
-
-# ------------------------------------------------------------------ storage

@@ -1,13 +1,14 @@
-"""The five CSV kinds of the contract (columns, keys, text lengths) and what an import
-reports: Problem, ImportRejected, ImportResult."""
+"""The six CSV kinds (the contract's five and refunds.csv: columns, keys, text lengths)
+and what an import reports: Problem, ImportRejected, ImportResult."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from lib.errors import UserError
+from lib.refunds import records as refund_records
 
-KINDS: tuple[str, ...] = ("customers", "subscriptions", "config", "usage", "steps")
+KINDS: tuple[str, ...] = ("customers", "subscriptions", "config", "usage", "steps", "refunds")
 MAX_REPORTED_PROBLEMS = 50
 
 
@@ -67,6 +68,14 @@ SPECS: dict[str, FileSpec] = {
         optional=(),
         key=("customer_id", "step"),
         lengths={"customer_id": 100, "step": 30, "status": 20},
+    ),
+    # The refunds a customer had (history moved in, or an export of this console's).
+    "refunds": FileSpec(
+        "refunds",
+        required=refund_records.REQUIRED,
+        optional=refund_records.OPTIONAL,
+        key=refund_records.KEY,
+        lengths=refund_records.LENGTHS,
     ),
 }
 

@@ -18,6 +18,7 @@ from lib.ingest.cells import counts, parse_dates, to_number
 from lib.ingest.spec import KINDS, SPECS, ImportRejected, ImportResult, KindResult, Problem
 from lib.ingest.usage_store import upsert_usage
 from lib.ingest.validate import Loaded, problem_at
+from lib.refunds import store as refund_store
 from lib.store import db, journal, models, usage_summary
 from lib.vocabulary import CONFIG_KEYS
 
@@ -59,6 +60,8 @@ def write(
             continue
         if kind == "usage":
             kind_result, first_load = upsert_usage(session, loaded[kind], show_progress)
+        elif kind == "refunds":
+            kind_result = _import_refunds(session, loaded[kind], as_of)
         else:
             kind_result = _upsert_small(session, kind, _rows(loaded[kind]))
         kind_result.files = loaded[kind].files
@@ -188,7 +191,19 @@ TABLES: dict[str, Any] = {
     "subscriptions": models.Subscription,
     "config": models.ConfigValue,
     "steps": models.Step,
+    "refunds": models.Refund,
 }
+
+
+def _import_refunds(session: Session, loaded: Loaded, as_of: dt.date) -> KindResult:
+    """refunds.csv through lib.refunds (the ORM: each change in the change log, a new
+    version), matched on customer_id + billing_month + scenario."""
+    present = [c for c in SPECS["refunds"].columns if c in loaded.frame.columns]
+    rows = [
+        {str(k): str(v) for k, v in row.items()} for row in loaded.frame[present].to_dict("records")
+    ]
+    added, updated, unchanged = refund_store.import_rows(session, rows, as_of)
+    return KindResult(added=added, updated=updated, unchanged=unchanged)
 
 
 def _upsert_small(session: Session, kind: str, rows: list[dict[str, Any]]) -> KindResult:

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from lib.audit.engine import RULE_IDS
+from lib.audit.refunds import SCENARIOS
 from lib.ingest.cells import (
     MAX_COUNT,
     is_blank,
@@ -25,7 +27,10 @@ from lib.ingest.parse import check_header, read
 from lib.ingest.sources import FrameSource, Source, detect_kind, sources_from_paths
 from lib.ingest.spec import KINDS, SPECS, ImportRejected, Problem
 from lib.program.timeline import CUSTOMER_STATUSES, RECORDED_STATUSES, STEPS
-from lib.vocabulary import CONFIG_KEYS, ENTRY_REASONS, METRICS, PRODUCTS
+from lib.refunds.records import DATES
+from lib.vocabulary import CONFIG_KEYS, ENTRY_REASONS, METRICS, PRODUCTS, REFUND_STATUSES
+
+REFUND_DATES = tuple(d for d in DATES if d != "billing_month")
 
 
 @dataclass(frozen=True)
@@ -134,12 +139,34 @@ def _schema(kind: str, present: set[str]) -> pa.DataFrameSchema:
                 )
             ),
         }
-    else:
+    elif kind == "steps":
         columns = {
             "customer_id": column(_required("customer_id")),
             "step": column(_one_of(STEPS)),
             "status": column(_one_of(RECORDED_STATUSES)),
             "date": column(_date_check()),
+        }
+    else:
+        columns = {
+            "customer_id": column(_required("customer_id")),
+            "scenario": column(_one_of(SCENARIOS)),
+            "billing_month": column(
+                pa.Check(
+                    lambda s: is_date(s) & s.str.endswith("-01"),
+                    error="the first day of the billing month, YYYY-MM-01",
+                )
+            ),
+            "amount_usd": column(pa.Check(is_nonnegative_number, error="a number >= 0")),
+            "status": column(_one_of(REFUND_STATUSES)),
+            "rule": column(_one_of(RULE_IDS, allow_blank=True)),
+            "invoice_change": column(
+                pa.Check(
+                    lambda s: s.str.lower().isin(["true", "false"]) | is_blank(s),
+                    error="true or false (or empty)",
+                )
+            ),
+            "issued_usd": column(_money_check()),
+            **{name: column(_date_check(allow_blank=True)) for name in REFUND_DATES},
         }
     return pa.DataFrameSchema(
         {name: col for name, col in columns.items() if name in present}, strict=False
@@ -184,12 +211,43 @@ def _problems(loaded: Loaded) -> list[Problem]:
             key = _at(frame, index, "key")
             expected = CONFIG_EXPECTED[CONFIG_KEYS[key]]
             problems.append(problem_at(frame, index, f"for key {key}: {expected}", "value"))
+    if loaded.kind == "refunds" and not problems:
+        problems += _refund_problems(frame)
     if len(spec.key) > 1 and set(spec.key) <= set(frame.columns):
         repeated = frame.duplicated(list(spec.key), keep="first")
         for index in frame.index[repeated]:
             key = ", ".join(f"{k}={_at(frame, index, k)}" for k in spec.key)
             expected = f"the same {' + '.join(spec.key)} appears earlier ({key})"
             problems.append(problem_at(frame, index, expected))
+    return problems
+
+
+def _refund_problems(frame: pd.DataFrame) -> list[Problem]:
+    """What a refund's status needs from its other cells (the cells themselves are valid)."""
+
+    def cells(column: str) -> pd.Series:
+        if column in frame.columns:
+            return frame[column]
+        return pd.Series("", index=frame.index, dtype=object)
+
+    status = frame["status"]
+    problems = [
+        problem_at(frame, index, "an issued refund needs the date it was issued", "issued_on")
+        for index in frame.index[status.eq("issued") & cells("issued_on").eq("")]
+    ]
+    problems += [
+        problem_at(frame, index, "a declined refund needs the reason why", "decision_reason")
+        for index in frame.index[
+            status.eq("declined") & cells("decision_reason").str.strip().eq("")
+        ]
+    ]
+    issued, amount = to_number(cells("issued_usd")), to_number(frame["amount_usd"])
+    problems += [
+        problem_at(
+            frame, index, "at most amount_usd (a refund is issued up to its amount)", "issued_usd"
+        )
+        for index in frame.index[issued.gt(amount + 0.005)]
+    ]
     return problems
 
 
@@ -256,7 +314,7 @@ def load(sources: list[Source]) -> tuple[dict[str, Loaded], list[Problem], list[
                 Problem(
                     source.name,
                     "cannot tell which file this is: name it customers.csv, subscriptions.csv, "
-                    "config.csv, usage.csv or steps.csv",
+                    "config.csv, usage.csv, steps.csv or refunds.csv",
                 )
             )
             continue

@@ -62,9 +62,10 @@ FINDING_COLUMNS: tuple[str, ...] = (
 REFUND_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "scenario",
-    "amount_usd",
+    "amount_usd",  # issued: the amount issued
     "recorded_on",
     "status",
+    "issued_on",  # empty for a refund recorded before the workflow: recorded_on
 )
 
 # ------------------------------------------------------------------- inputs
@@ -229,7 +230,10 @@ DEFINITIONS: dict[str, str] = {
         "Identified: the estimated monthly saving of every recorded finding not dismissed, by "
         "the month it was first seen. Realised: findings marked fixed, by the month fixed."
     ),
-    "refunds": "Refunds with status issued (not pending approval or declined), by month recorded.",
+    "refunds": (
+        "Refunds issued, at the amount issued, by the month issued (proposed, requested, "
+        "waiting for approval and declined ones are not counted)."
+    ),
     "retention": (
         "Customers who entered 90+ days before the as-of date (their first forecast bill). "
         "Retained = not churned and sent events in the last 30 days (no churn dates are "

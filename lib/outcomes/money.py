@@ -67,9 +67,10 @@ def refunds(refund_rows: pd.DataFrame, filters: Filters) -> Section:
     amounts: dict[tuple[str, str], float] = defaultdict(float)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for record in issued.to_dict("records"):
-        if record["recorded_on"] is None:
+        day = record["issued_on"] or record["recorded_on"]
+        if day is None:
             continue
-        key = (month_key(record["recorded_on"]), str(record["scenario"]))
+        key = (month_key(day), str(record["scenario"]))
         amounts[key] += float(record["amount_usd"])
         counts[key] += 1
     frame = pd.DataFrame(

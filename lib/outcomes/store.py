@@ -90,13 +90,15 @@ def load(session: Session, as_of: dt.date) -> OutcomesData:
             func.coalesce(finding.c.counted_saving_usd, finding.c.est_monthly_saving_usd),
         )
     ).all()
+    # What was issued, where recorded (the amount and day issued), replaces the estimate.
     refund_rows = session.execute(
         select(
             refund.c.customer_id,
             refund.c.scenario,
-            refund.c.amount_usd,
+            func.coalesce(refund.c.issued_usd, refund.c.amount_usd).label("amount_usd"),
             refund.c.recorded_on,
             refund.c.status,
+            refund.c.issued_on,
         )
     ).all()
     ids = [row.customer_id for row in customers]

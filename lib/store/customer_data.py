@@ -15,7 +15,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from lib.store import models
-from lib.vocabulary import METRICS
+from lib.vocabulary import METRICS, REFUND_REPEAT_STATUSES
 from lib.windows import AGGREGATES, Windows
 
 # A recorded step as stored: (status, date); lib.program.timeline reads it.
@@ -139,6 +139,9 @@ class CustomerData:
     # The team's decisions on findings, and refunds already given (repeats count).
     finding_states: dict[str, dict[str, models.FindingState]] = field(default_factory=dict)
     refunds: dict[str, dict[str, int]] = field(default_factory=dict)  # scenario -> count
+    # (scenario, billing month) of every refund on record and not declined, proposals too:
+    # a finding whose refund is on record does not offer it again.
+    refunds_on_record: dict[str, frozenset[tuple[str, dt.date]]] = field(default_factory=dict)
 
     def subscribed_frame(self) -> pd.DataFrame:
         index = [c.customer_id for c in self.customers]
@@ -218,17 +221,36 @@ def load_customer_data(
         usage=usage_aggregates(session, as_of, ids),
         finding_states=dict(finding_states),
         refunds=prior_refund_counts(session, ids),
+        refunds_on_record=refunds_on_record(session, ids),
     )
+
+
+def refunds_on_record(
+    session: Session, customer_ids: list[str] | None = None
+) -> dict[str, frozenset[tuple[str, dt.date]]]:
+    """(scenario, billing month) of each customer's refunds that are not declined."""
+    refund = models.Refund
+    stmt = select(refund.customer_id, refund.scenario, refund.billing_month).where(
+        refund.status != "declined", refund.billing_month.is_not(None)
+    )
+    if customer_ids is not None:
+        stmt = stmt.where(refund.customer_id.in_(customer_ids))
+    found: dict[str, set[tuple[str, dt.date]]] = defaultdict(set)
+    for customer_id, scenario, month in session.execute(stmt):
+        if month is not None:
+            found[customer_id].add((scenario, month))
+    return {cid: frozenset(pairs) for cid, pairs in found.items()}
 
 
 def prior_refund_counts(
     session: Session, customer_ids: list[str] | None = None
 ) -> dict[str, dict[str, int]]:
-    """Refunds recorded and not declined, per customer and scenario (repeats count)."""
+    """Refunds the customer asked for and nobody declined, per customer and scenario
+    (repeats count; a proposal the customer has not asked for yet does not)."""
     refund = models.Refund
     stmt = (
         select(refund.customer_id, refund.scenario, func.count())
-        .where(refund.status != "declined")
+        .where(refund.status.in_(REFUND_REPEAT_STATUSES))
         .group_by(refund.customer_id, refund.scenario)
     )
     if customer_ids is not None:

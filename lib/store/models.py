@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -221,6 +222,9 @@ class FindingState(Base):
 
 
 class Refund(Base):
+    """One refund on its way from a finding to the customer's bill (lib/refunds): proposed,
+    requested by the customer, approved where the policy asks, then issued or declined."""
+
     __tablename__ = "refunds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -229,14 +233,36 @@ class Refund(Base):
     )
     scenario: Mapped[str] = mapped_column(String(40))
     rule: Mapped[str | None] = mapped_column(String(50))
+    # The amount proposed (at most ceiling_usd), lowered by revenue operations if at all.
     amount_usd: Mapped[float] = mapped_column(Float)
     per_product: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     billing_month: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="issued")
+    # lib.vocabulary.REFUND_STATUSES
+    status: Mapped[str] = mapped_column(String(20), default="issued", index=True)
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[str | None] = mapped_column(String(100))
-    recorded_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))  # who proposed it
+    recorded_on: Mapped[dt.date] = mapped_column(Date)  # the day it was proposed
+    # The most the policy allows (the finding's assessment when proposed); null = unknown.
+    ceiling_usd: Mapped[float | None] = mapped_column(Float)
+    occurrence: Mapped[int | None] = mapped_column(Integer)  # the customer's refund number
+    invoice_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    requested_on: Mapped[dt.date | None] = mapped_column(Date)  # the day the customer asked
+    # Approved or declined: by whom ("policy" for the policy's own decline), when, why.
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    override_by: Mapped[str | None] = mapped_column(String(100))  # an admin, over the policy
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    issued_usd: Mapped[float | None] = mapped_column(Float)
+    reference: Mapped[str | None] = mapped_column(String(100))  # the billing system's
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=utcnow)
+    # Optimistic locking: a change based on an older version is refused (lib.errors.Conflict).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AuditLog(Base):

@@ -41,7 +41,7 @@ def test_every_page_renders(page: Page, app_server: AppServer, username: str) ->
 def test_the_customer_page_renders_with_every_tab(page: Page, app_server: AppServer) -> None:
     login(page, TEAM)
     visit(page, "/customer?id=zz-link")
-    for tab in ("Audit", "Timeline", "Usage", "Outreach", "Step log", "History"):
+    for tab in ("Audit", "Timeline", "Usage", "Outreach", "Refunds", "Step log", "History"):
         page.get_by_role("tab", name=tab).click()
         wait_idle(page)
         assert_no_exception(page)
