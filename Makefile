@@ -6,7 +6,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
-APT_PACKAGES := postgresql chromium fonts-dejavu-core
 
 .PHONY: run test lint typecheck docs setup system-deps bench lock clean
 
@@ -21,12 +20,14 @@ $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
-# PostgreSQL and Chromium for the real-database and real-browser tests, from
+# PostgreSQL, Chromium and Dovecot for the real-database, real-browser and real-mailbox
+# tests, from
 # Debian's packages, when missing and when we may install them (root + apt).
 system-deps:
 	@missing=""; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
+	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing Debian packages:$$missing"; \

@@ -93,6 +93,32 @@ REFUND_STATUSES: tuple[str, ...] = (
 # The customer asked for it and nobody declined it: it counts as a repeat.
 REFUND_REPEAT_STATUSES: tuple[str, ...] = ("requested", "needs_approval", "approved", "issued")
 
+# A contact's role at the customer (lib/contacts, contacts.csv).
+CONTACT_ROLES: tuple[str, ...] = ("founder", "engineer", "product", "billing", "other")
+
+# What an email of the program is (models.EmailMessage.kind): the drafts sent from the
+# console, and the customer's answers (from the mailbox, or recorded by hand).
+SENT_KINDS: tuple[str, ...] = ("initial_outreach", "homework", "final_outreach", "meeting_invite")
+REPLY_KINDS: tuple[str, ...] = ("reply", "manual_reply")
+MESSAGE_KINDS: tuple[str, ...] = SENT_KINDS + REPLY_KINDS
+
+# The team's engagement pipeline (its handbook), in order; the last four are where a
+# customer ends (report JSON `stage`).
+STAGES: tuple[str, ...] = (
+    "new_account",
+    "onboarding_initiated",
+    "engaged",
+    "intro_call_done",
+    "second_call_done",
+    "homework_offered",
+    "awaiting_final_outreach",
+    "onboarded_engaged",
+    "onboarded_no_engagement",
+    "handed_to_sales",
+    "churned",
+)
+END_STAGES: tuple[str, ...] = STAGES[-4:]
+
 # Config keys and the kind of value each takes.
 CONFIG_KEYS: dict[str, str] = {
     "autocapture": "on_off",

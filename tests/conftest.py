@@ -19,6 +19,8 @@ import pytest
 from sqlalchemy import Engine
 
 from lib.store import db
+from tests.mail_servers import ImapServer, SmtpServer, dovecot_available, imap_server
+from tests.mail_servers import smtp_server as run_smtp_server
 from tests.pg_server import PgServer
 from tests.pg_server import binaries as pg_binaries
 from tests.pg_server import running as pg_running
@@ -55,6 +57,39 @@ def pg_template(pg_server: PgServer) -> Iterator[str]:
         yield name
     finally:
         janitor.drop()
+
+
+@pytest.fixture(scope="session")
+def _smtp_session() -> Iterator[SmtpServer]:
+    with run_smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp(_smtp_session: SmtpServer) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd, over a socket), shared by the session, empty and
+    accepting at the start of each test."""
+    _smtp_session.reset()
+    yield _smtp_session
+    _smtp_session.reset()
+
+
+@pytest.fixture(scope="session")
+def _imap_session() -> Iterator[ImapServer]:
+    if not dovecot_available():
+        pytest.skip(
+            "Dovecot not found or not root (run `make test` as root to install Debian's "
+            "dovecot-imapd); IMAP tests skipped"
+        )
+    with imap_server() as server:
+        yield server
+
+
+@pytest.fixture
+def imap(_imap_session: ImapServer) -> Iterator[ImapServer]:
+    """A real IMAP mailbox (Dovecot), shared by the session, emptied before each test."""
+    _imap_session.empty()
+    yield _imap_session
 
 
 @pytest.fixture(params=DATABASES)
@@ -110,6 +145,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and not hasattr(report, "wasxfail"):  # xfail is not a skip
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         parts = ["browser"] if "browser" in report.keywords else _databases_of(report.nodeid)
+        if "Dovecot" in reason:
+            parts = [*parts, "imap"]
         for part in parts:
             _skipped[part][reason] += 1
         return
@@ -128,7 +165,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{name}: {_ran[name]}")
         terminalreporter.write_line(f"(of which in a real browser: {_ran['browser']})")
     # Skipping a real part must never pass unnoticed: say so in red, with the reason.
-    for part in ("postgresql", "browser"):
+    for part in ("postgresql", "browser", "imap"):
         for reason, count in _skipped.get(part, {}).items():
             terminalreporter.write_sep("!", f"{count} {part} test(s) SKIPPED", red=True, bold=True)
             terminalreporter.write_line(reason, red=True, bold=True)
@@ -137,7 +174,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # CI sets ONBOARDING_REQUIRE_REAL_PARTS=1: a skipped database or browser fails the run.
     if os.environ.get("ONBOARDING_REQUIRE_REAL_PARTS") == "1" and exitstatus == 0:
-        if any(_skipped.get(part) for part in ("postgresql", "browser")):
+        if any(_skipped.get(part) for part in ("postgresql", "browser", "imap")):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -265,6 +265,73 @@ class Refund(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class Contact(Base):
+    """A person at a customer (lib/contacts): who the program's emails greet and go to."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("customer_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.customer_id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), index=True)  # stored lower-case
+    role: Mapped[str] = mapped_column(String(30), default="other")  # vocabulary.CONTACT_ROLES
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class EmailMessage(Base):
+    """One email of the program, as it went or came: sent from the console (direction
+    "out", exactly as sent) or a customer's answer ("in", from the mailbox or recorded by
+    hand). `send_key` is unique: the claim that makes a second send of the same draft
+    (a double click, two people at once) impossible."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (Index("ix_email_messages_customer_on", "customer_id", "on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.customer_id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(3))  # out | in
+    # vocabulary.MESSAGE_KINDS: initial_outreach | homework | final_outreach |
+    # meeting_invite | reply | manual_reply
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), default="sent")  # sending | sent
+    send_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    from_addr: Mapped[str | None] = mapped_column(String(320))
+    to_addrs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    subject: Mapped[str | None] = mapped_column(String(998))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[str | None] = mapped_column(Text)  # the whole message, headers and parts
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    on: Mapped[dt.date] = mapped_column(Date)  # sent or received (the program's date)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    by: Mapped[str | None] = mapped_column(String(100))  # who sent or recorded it
+
+
+class StageOverride(Base):
+    """A customer's engagement stage set by hand, over what the facts say, with a reason."""
+
+    __tablename__ = "stage_overrides"
+
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.customer_id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(40))  # vocabulary.STAGES
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str | None] = mapped_column(String(100))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class AuditLog(Base):
     """Every write: who, when, what changed."""
 
