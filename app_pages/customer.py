@@ -1,5 +1,5 @@
-"""One customer: header, program timeline, audit, health, usage, outreach, refunds, step
-log, history.
+"""One customer: header, program timeline, audit, health, usage, contacts, outreach, emails,
+refunds, step log, history.
 
 Its own URL: /customer?id=<customer_id> (shareable). Reads lib, draws; every
 write goes through ui.actions (role checked on the server, one unit of work,
@@ -15,7 +15,9 @@ from ui import (
     actions,
     customer_audit,
     customer_charts,
+    customer_contacts,
     customer_log,
+    customer_mail,
     customer_refunds,
     data,
     labels,
@@ -132,7 +134,10 @@ if rep.est_refund_usd > 0:
 # ------------------------------------------------------------------ layout
 # Only the open tab runs (a cold page stays fast), and the tab is in the URL:
 # /customer?id=acme&tab=Outreach opens that tab for whoever follows the link.
-TABS = ("Audit", "Timeline", "Usage", "Outreach", "Refunds", "Step log", "History")
+TABS = (
+    "Audit", "Timeline", "Usage", "Contacts", "Outreach", "Emails", "Refunds", "Step log",
+    "History",
+)  # fmt: skip
 tabs = dict(zip(TABS, st.tabs(TABS, key="tab", bind="query-params", default="Audit"), strict=True))
 with tabs["Audit"]:
     if tabs["Audit"].open:
@@ -147,9 +152,15 @@ with tabs["Timeline"]:
 with tabs["Usage"]:
     if tabs["Usage"].open:
         customer_charts.usage_charts(rep, as_of)
+with tabs["Contacts"]:
+    if tabs["Contacts"].open:
+        customer_contacts.contacts_panel(rep, can_write)
 with tabs["Outreach"]:
     if tabs["Outreach"].open:
         outreach_panel.outreach_panel(rep, as_of)
+with tabs["Emails"]:
+    if tabs["Emails"].open:
+        customer_mail.mail_panel(rep, as_of, can_write)
 with tabs["Refunds"]:
     if tabs["Refunds"].open:
         customer_refunds.refunds_panel(rep, as_of)
