@@ -23,8 +23,9 @@ st.caption(f"Database: `{engine.url.render_as_string(hide_password=True)}` · {c
 
 st.markdown(
     "Upload any of `customers.csv`, `subscriptions.csv`, `config.csv`, `usage.csv`, "
-    "`steps.csv`, `refunds.csv` (UTF-8, header row). The import is all-or-nothing: any "
-    "problem in any file and nothing is written. Re-importing the same files changes nothing."
+    "`steps.csv`, `refunds.csv`, `contacts.csv` (UTF-8, header row). The import is "
+    "all-or-nothing: any problem in any file and nothing is written. Re-importing the same "
+    "files changes nothing."
 )
 files = st.file_uploader(
     "CSV files", type=["csv"], accept_multiple_files=True, key=UPLOADS, help="Up to 200 MB each"

@@ -162,7 +162,9 @@ def customers_with_amounts(reports: list[CustomerReport]) -> list[str]:
 
 
 # At least these; a tab added later is walked too (the page's own list).
-CUSTOMER_TABS = ("Audit", "Timeline", "Usage", "Outreach", "Refunds", "Step log", "History")
+CUSTOMER_TABS = (
+    "Audit", "Timeline", "Usage", "Contacts", "Outreach", "Refunds", "Step log", "History",
+)  # fmt: skip
 PAGES = ("today", "customers", "meetings", "homework", "outcomes", "data", "users")
 
 

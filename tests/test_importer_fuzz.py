@@ -131,6 +131,9 @@ def valid_values(column: str) -> st.SearchStrategy[str]:
         "entry_reason": st.sampled_from(["manual", "accelerator", ""]),
         "scenario": st.sampled_from(SCENARIOS),
         "billing_month": st.sampled_from(["2026-01-01", "2026-02-01"]),
+        "email": st.sampled_from(["ada@known1.example", "Ada@Known1.example", "bo@x.example"]),
+        "role": st.sampled_from(["founder", "billing", ""]),
+        "primary": st.sampled_from(["true", "false", ""]),
     }.get(column, st.sampled_from(["2026-03-01", "0", "12", "0.5", "on", "true", "Acme"]))
 
 
@@ -182,6 +185,7 @@ FREE_COLUMNS = {
     "usage": ["value"],
     "steps": ["customer_id"],
     "refunds": ["reference", "decision_reason", "note", "decided_by", "amount_usd", "issued_usd"],
+    "contacts": ["name", "email", "role", "primary"],
 }
 NUMBER_COLUMNS = {"mrr_usd", "billing_limit_usd", "value", "amount_usd", "issued_usd"}
 NUMBER_ATTACKS = ["1e400", "inf", "-inf", "nan", "99999999999999999999", "9223372036854775808"]
@@ -235,6 +239,17 @@ def _valid_rows(kind: str, n: int) -> list[dict[str, str]]:
                 "issued_on": "2026-02-03",
                 "issued_usd": "40",
                 "reference": "CN-1",
+            }
+            for i in range(n)
+        ]
+    if kind == "contacts":
+        return [
+            {
+                "customer_id": "known1",
+                "name": f"Ada {i}",
+                "email": f"ada{i}@known1.example",
+                "role": "founder",
+                "primary": "true" if i == 0 else "false",
             }
             for i in range(n)
         ]

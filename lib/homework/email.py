@@ -1,5 +1,6 @@
-"""The follow-up email that sends the homework: the default recap and greeting from the
-last held call, and the Markdown and plain-text bodies (data/templates/homework_email.*)."""
+"""The follow-up email that sends the homework: the default recap from the last held call,
+the greeting (the primary contact, else the customer's people on that call), and the
+Markdown and plain-text bodies (data/templates/homework_email.*)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from lib import templates
+from lib.contacts.model import ContactLike, greeting_name
 from lib.homework.assignment import AssignmentView
 from lib.homework.suggestions import GoalLike
 
@@ -75,8 +77,13 @@ def recap_for(
     )
 
 
-def greeting_for(last_call: MeetingView | None) -> str:
-    """The first names of the customer's people on the last held call, comma separated."""
+def greeting_for(last_call: MeetingView | None, contacts: Sequence[ContactLike] = ()) -> str:
+    """Whom the email greets: the primary contact's first name; without one, the first
+    names of the customer's people on the last held call, comma separated ("" when there
+    are none: the email says "Hi there")."""
+    primary = greeting_name(contacts)
+    if primary:
+        return primary
     people = last_call.attendees if last_call else ()
     return ", ".join(a.name.split(" ")[0] for a in people if a.side == "customer" and a.name)
 

@@ -1,5 +1,5 @@
 """What an import reads: CSV files (Source) or ready-made frames (FrameSource), and
-which of the six kinds each one is."""
+which of the seven kinds each one is."""
 
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ def sources_from_paths(paths: Iterable[str | Path]) -> tuple[list[Source], list[
                 problems.append(
                     Problem(
                         str(path),
-                        "no known CSV here (customers, subscriptions, config, usage, steps, refunds)",
+                        "no known CSV here (customers, subscriptions, config, usage, steps, "
+                        "refunds, contacts)",
                     )
                 )
             sources += [Source(str(p), p.read_bytes()) for p in found]

@@ -1,14 +1,23 @@
-"""The six CSV kinds (the contract's five and refunds.csv: columns, keys, text lengths)
-and what an import reports: Problem, ImportRejected, ImportResult."""
+"""The seven CSV kinds (the contract's five, refunds.csv and contacts.csv: columns, keys,
+text lengths) and what an import reports: Problem, ImportRejected, ImportResult."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lib.contacts import model as contact_model
 from lib.errors import UserError
 from lib.refunds import records as refund_records
 
-KINDS: tuple[str, ...] = ("customers", "subscriptions", "config", "usage", "steps", "refunds")
+KINDS: tuple[str, ...] = (
+    "customers",
+    "subscriptions",
+    "config",
+    "usage",
+    "steps",
+    "refunds",
+    "contacts",
+)
 MAX_REPORTED_PROBLEMS = 50
 
 
@@ -76,6 +85,14 @@ SPECS: dict[str, FileSpec] = {
         optional=refund_records.OPTIONAL,
         key=refund_records.KEY,
         lengths=refund_records.LENGTHS,
+    ),
+    # The people at each customer (lib.contacts): an upsert by customer_id + email.
+    "contacts": FileSpec(
+        "contacts",
+        required=contact_model.REQUIRED,
+        optional=contact_model.OPTIONAL,
+        key=contact_model.KEY,
+        lengths=contact_model.LENGTHS,
     ),
 }
 

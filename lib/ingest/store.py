@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from lib import homework
 from lib.audit import finding_store
+from lib.contacts import store as contact_store
 from lib.ingest.cells import counts, parse_dates, to_number
 from lib.ingest.spec import KINDS, SPECS, ImportRejected, ImportResult, KindResult, Problem
 from lib.ingest.usage_store import upsert_usage
@@ -62,6 +63,8 @@ def write(
             kind_result, first_load = upsert_usage(session, loaded[kind], show_progress)
         elif kind == "refunds":
             kind_result = _import_refunds(session, loaded[kind], as_of)
+        elif kind == "contacts":
+            kind_result = _import_contacts(session, loaded[kind])
         else:
             kind_result = _upsert_small(session, kind, _rows(loaded[kind]))
         kind_result.files = loaded[kind].files
@@ -192,6 +195,7 @@ TABLES: dict[str, Any] = {
     "config": models.ConfigValue,
     "steps": models.Step,
     "refunds": models.Refund,
+    "contacts": models.Contact,
 }
 
 
@@ -203,6 +207,17 @@ def _import_refunds(session: Session, loaded: Loaded, as_of: dt.date) -> KindRes
         {str(k): str(v) for k, v in row.items()} for row in loaded.frame[present].to_dict("records")
     ]
     added, updated, unchanged = refund_store.import_rows(session, rows, as_of)
+    return KindResult(added=added, updated=updated, unchanged=unchanged)
+
+
+def _import_contacts(session: Session, loaded: Loaded) -> KindResult:
+    """contacts.csv through lib.contacts (the ORM: each change in the change log), matched
+    on customer_id + email (case-insensitive)."""
+    present = [c for c in SPECS["contacts"].columns if c in loaded.frame.columns]
+    rows = [
+        {str(k): str(v) for k, v in row.items()} for row in loaded.frame[present].to_dict("records")
+    ]
+    added, updated, unchanged = contact_store.import_rows(session, rows)
     return KindResult(added=added, updated=updated, unchanged=unchanged)
 
 

@@ -15,6 +15,7 @@ import pandera.pandas as pa
 
 from lib.audit.engine import RULE_IDS
 from lib.audit.refunds import SCENARIOS
+from lib.contacts.model import csv_problems as contact_problems
 from lib.ingest.cells import (
     MAX_COUNT,
     is_blank,
@@ -146,6 +147,8 @@ def _schema(kind: str, present: set[str]) -> pa.DataFrameSchema:
             "status": column(_one_of(RECORDED_STATUSES)),
             "date": column(_date_check()),
         }
+    elif kind == "contacts":  # every other cell: lib.contacts.model.csv_problems
+        columns = {"customer_id": column(_required("customer_id"))}
     else:
         columns = {
             "customer_id": column(_required("customer_id")),
@@ -213,7 +216,9 @@ def _problems(loaded: Loaded) -> list[Problem]:
             problems.append(problem_at(frame, index, f"for key {key}: {expected}", "value"))
     if loaded.kind == "refunds" and not problems:
         problems += _refund_problems(frame)
-    if len(spec.key) > 1 and set(spec.key) <= set(frame.columns):
+    if loaded.kind == "contacts":
+        problems += _contact_problems(frame)
+    elif len(spec.key) > 1 and set(spec.key) <= set(frame.columns):
         repeated = frame.duplicated(list(spec.key), keep="first")
         for index in frame.index[repeated]:
             key = ", ".join(f"{k}={_at(frame, index, k)}" for k in spec.key)
@@ -249,6 +254,18 @@ def _refund_problems(frame: pd.DataFrame) -> list[Problem]:
         for index in frame.index[issued.gt(amount + 0.005)]
     ]
     return problems
+
+
+def _contact_problems(frame: pd.DataFrame) -> list[Problem]:
+    """contacts.csv's names, addresses, roles, primaries and repeated addresses, checked by
+    lib.contacts (the rules the customer page keeps)."""
+    columns = [c for c in SPECS["contacts"].columns if c in frame.columns]
+    rows = [{str(k): str(v) for k, v in r.items()} for r in frame[columns].to_dict("records")]
+    where = [f"{file} row {row}" for file, row in zip(frame["_file"], frame["_row"], strict=True)]
+    return [
+        problem_at(frame, frame.index[i], expected, column)
+        for i, column, expected in contact_problems(rows, where)
+    ]
 
 
 def _unstorable(loaded: Loaded) -> list[Problem]:
@@ -314,7 +331,7 @@ def load(sources: list[Source]) -> tuple[dict[str, Loaded], list[Problem], list[
                 Problem(
                     source.name,
                     "cannot tell which file this is: name it customers.csv, subscriptions.csv, "
-                    "config.csv, usage.csv, steps.csv or refunds.csv",
+                    "config.csv, usage.csv, steps.csv, refunds.csv or contacts.csv",
                 )
             )
             continue

@@ -5,7 +5,8 @@ Every figure comes from the report: the customer's saving is the report's combin
 `est_monthly_saving_usd` (never a sum of findings), the refund its `est_refund_usd`. Prose
 rounds to whole dollars; the bill table keeps cents. Nothing the team wrote for itself
 (finding notes, dismissal reasons, the refund policy's reasons, step notes) is in the
-context a template sees."""
+context a template sees. A draft greets the customer's primary contact by first name
+(else the company's team) and suggests every contact as a recipient, the primary first."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from lib.audit import refunds
 from lib.audit.engine import RULES_BY_ID
 from lib.audit.finding import Finding
 from lib.audit.thresholds import SEVERITIES
+from lib.contacts.model import ContactLike, greeting_name, recipients
 
 if TYPE_CHECKING:
     from lib.program.report import CustomerReport
@@ -45,6 +47,8 @@ class Draft:
     text: str
     # What the owner must do before sending (shown on the page, never in the email).
     before_sending: tuple[str, ...] = ()
+    # The suggested To addresses: every contact as "Name <email>", the primary first.
+    recipients: tuple[str, ...] = ()
 
 
 class HomeworkLines(Protocol):
@@ -159,9 +163,15 @@ def _refund_context(customer_report: CustomerReport) -> dict[str, Any]:
     }
 
 
-def initial(customer_report: CustomerReport, as_of: dt.date, sender: str) -> Draft:
+def initial(
+    customer_report: CustomerReport,
+    as_of: dt.date,
+    sender: str,
+    contacts: Sequence[ContactLike] = (),
+) -> Draft:
     """The week-1 email: the team's position on price, observations with numbers, the
-    combined saving and the bill after it, a refund, a call invitation."""
+    combined saving and the bill after it, a refund, a call invitation. `contacts`: the
+    customer's people (the primary one is greeted by first name)."""
     customer = customer_report.customer
     open_findings = [f for f in customer_report.findings if f.state == "open"]
     top = top_findings(open_findings)
@@ -173,6 +183,7 @@ def initial(customer_report: CustomerReport, as_of: dt.date, sender: str) -> Dra
     refund = _refund_context(customer_report)
     context = {
         "customer_name": customer.name,
+        "contact_name": greeting_name(contacts),
         "sender": sender,
         "pricing_url": PRICING_URL,
         "findings": [_finding_view(f, alone=several) for f in top],
@@ -200,7 +211,13 @@ def initial(customer_report: CustomerReport, as_of: dt.date, sender: str) -> Dra
             f"of about {templates.dollars(refund['refund_total'])}: propose the refund for "
             "revenue operations to approve before you send it.",
         )
-    return Draft(subject=subject, markdown=markdown, text=text, before_sending=before)
+    return Draft(
+        subject=subject,
+        markdown=markdown,
+        text=text,
+        before_sending=before,
+        recipients=tuple(recipients(contacts)),
+    )
 
 
 def position(customer_report: CustomerReport) -> str:
@@ -265,12 +282,14 @@ def final(
     homework_section: HomeworkLines | None,
     as_of: dt.date,
     sender: str,
+    contacts: Sequence[ContactLike] = (),
 ) -> Draft:
     """The weeks 7-8 email: the audit re-run, what is fixed and what is still open, the
     bill with the open fixes in (the report's combined saving), homework, help.
 
     `now` / `then`: every finding (states applied) as of `as_of` and as of the day
-    the first audit went out; `decided`: the team's decisions per rule.
+    the first audit went out; `decided`: the team's decisions per rule; `contacts`: the
+    customer's people (the primary one is greeted by first name).
     """
     customer = customer_report.customer
     open_now = [f for f in now if f.state == "open"]
@@ -278,6 +297,7 @@ def final(
     shown = top_findings(open_now, n=STILL_OPEN)
     context = {
         "customer_name": customer.name,
+        "contact_name": greeting_name(contacts),
         "sender": sender,
         "position": position(customer_report),
         "program_week": customer_report.timeline.program_week,
@@ -296,4 +316,6 @@ def final(
     }
     markdown, text = _render("outreach_final", context)
     subject = f"{customer.name} + PostHog: where your setup stands"
-    return Draft(subject=subject, markdown=markdown, text=text)
+    return Draft(
+        subject=subject, markdown=markdown, text=text, recipients=tuple(recipients(contacts))
+    )

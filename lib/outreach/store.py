@@ -1,4 +1,5 @@
-"""The outreach drafts of one stored customer: reads what lib.outreach.drafts renders."""
+"""The outreach drafts of one stored customer: reads what lib.outreach.drafts renders
+(the report, findings, homework and the customer's contacts)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lib.audit import finding_store
+from lib.contacts import store as contact_store
 from lib.errors import NotFound
 from lib.homework import completion_summary
 from lib.outreach.drafts import Draft, HomeworkLines, PlainHomework, final, initial
@@ -24,8 +26,11 @@ def _report(session: Session, customer_id: str, as_of: dt.date) -> report.Custom
 
 
 def initial_draft(session: Session, customer_id: str, as_of: dt.date, sender: str) -> Draft:
-    """The week-1 email of a customer (lib.outreach.drafts.initial)."""
-    return initial(_report(session, customer_id, as_of), as_of, sender)
+    """The week-1 email of a customer (lib.outreach.drafts.initial), greeting its primary
+    contact."""
+    customer_report = _report(session, customer_id, as_of)
+    people = contact_store.for_customer(session, customer_id)
+    return initial(customer_report, as_of, sender, people)
 
 
 def _initial_audit_day(session: Session, customer: models.Customer) -> dt.date:
@@ -67,6 +72,7 @@ def final_draft(
         _homework(session, customer_id, homework),
         as_of,
         sender,
+        contact_store.for_customer(session, customer_id),
     )
 
 
