@@ -15,3 +15,8 @@ class NotFound(UserError):
 
 class Conflict(UserError):
     """Somebody else changed the same thing first; nothing of this change was written."""
+
+
+class SendFailed(UserError):
+    """An outside server (the team's mail server) refused or did not answer; the message
+    says what happened, and nothing was recorded as sent."""

@@ -1,5 +1,6 @@
 """The homework builder's follow-up email tab: recap, greeting and check-in day, the email
-in Markdown and plain text to copy or download, and "Mark as sent"."""
+in Markdown and plain text to copy or download, sending it from the console (when SMTP is
+configured; ui/send_panel.py), and "Mark as sent" for an email sent another way."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from lib import homework
+from lib import contacts, homework, mail
 from lib.meetings import GoalInput, MeetingView
-from ui import actions, data, labels, telemetry
+from ui import actions, data, labels, send_panel, telemetry
 
 
 def draw(
@@ -35,7 +36,9 @@ def draw(
         titles = {f.rule: f.title for f in data.findings_for(customer_id, as_of)}
         st.session_state[recap_key] = homework.recap_for(last_call, titles, goals)
     if to_key not in st.session_state:
-        st.session_state[to_key] = homework.greeting_for(last_call)
+        with data.reading() as session:
+            people = contacts.for_customer(session, customer_id)
+        st.session_state[to_key] = homework.greeting_for(last_call, people)
     recap = st.text_area(
         "Recap of the call (Markdown)", key=recap_key, height=150, persist_state="session"
     )
@@ -83,6 +86,21 @@ def draw(
             key="hw_dl_txt",
             on_click="ignore",
         )
+    send_panel.send_panel(
+        send_panel.SendDraft(
+            customer_id=customer_id,
+            kind="homework",
+            send_key=mail.program_key("homework", customer_id),
+            subject=email.subject,
+            body=email.markdown,
+            on=as_of,
+            label="the homework",
+            check_in_on=check_in,
+            event=("homework_sent", {"customer_id": customer_id, "tasks": len(drafts)}),
+        ),
+        can_write,
+        offer=bool(drafts),
+    )
     if drafts and can_write:
         _mark_sent(customer_id, len(drafts), check_in, as_of)
 

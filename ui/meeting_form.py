@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lib import audit, meetings
+from lib import audit, mail, meetings
 from lib.errors import UserError
 from lib.meetings import (
     KIND_LABELS,
@@ -25,7 +25,7 @@ from lib.meetings import (
     SaveResult,
     ics,
 )
-from ui import access, actions, data, labels, login, telemetry
+from ui import access, actions, data, labels, login, meeting_invite, send_panel, telemetry
 from ui.meeting_list import OPEN, Clock, open_next, status_text
 
 FORM_FIELDS = (
@@ -240,6 +240,7 @@ def show_meeting(mid: int, clock: Clock, zones: list[str], as_of: dt.date) -> No
             base = current
 
     header(current, clock)
+    meeting_invite.invite_panel(current, as_of, organiser_of(current))
     if not access.can(*access.TEAM_WRITERS):
         return
     if conflict:
@@ -319,8 +320,28 @@ def form(current: MeetingView, zones: list[str], as_of: dt.date) -> None:
         )
     with st.expander("Attendees and agenda"):
         st.text_area("People from the customer", key=key(mid, "people"), persist_state="session")
+        st.button(
+            "Add the customer's contacts",
+            key=f"mtg_add_contacts_{mid}",
+            icon=":material/group_add:",
+            on_click=add_contacts,
+            args=(mid, current.customer_id),
+            help="Adds the contacts not listed yet (never the team's own logins).",
+        )
         st.text_area("Our team", key=key(mid, "team"), height=68, persist_state="session")
         st.text_area("Agenda", key=key(mid, "agenda"), height=150, persist_state="session")
+
+
+def add_contacts(mid: int, customer_id: str) -> None:
+    """Add the customer's contacts who are not among the people yet."""
+    people = st.session_state.get(key(mid, "people")) or ""
+    listed = {a.lower() for a in mail.addresses_of(people.splitlines())}
+    more = [
+        line
+        for line in send_panel.customer_recipients(customer_id)
+        if mail.addresses_of([line])[0].lower() not in listed
+    ]
+    st.session_state[key(mid, "people")] = "\n".join([*people.splitlines(), *more]).strip()
 
 
 def update_from(values: dict[str, Any], kind: str, base: MeetingView) -> MeetingUpdate:

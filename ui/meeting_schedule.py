@@ -1,5 +1,7 @@
 """The Meetings page's "Schedule a call" form: pick a customer and a call, prefilled with
-the people of their last meeting and an agenda from their open findings."""
+the customer's contacts (those on their last meeting, else the primary one), the other
+people of their last meeting (never the team's own logins) and an agenda from their open
+findings."""
 
 from __future__ import annotations
 
@@ -7,17 +9,25 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import meetings
+from lib import mail, meetings
 from lib.meetings import KIND_LABELS, MeetingError, ScheduleRequest
 from lib.program import portfolio
 from lib.program.report import CustomerReport
-from ui import access, actions, data, login, telemetry
+from ui import access, actions, data, login, send_panel, telemetry
 from ui.meeting_list import open_next
 
 
 def customer_choices(username: str, as_of: dt.date) -> dict[str, str]:
     """customer id -> label, the user's own customers first, churned ones left out."""
     return portfolio.picker_labels(data.reports(as_of), username, leave_out_churned=True)
+
+
+def contact_choices(customer_id: str) -> dict[str, str]:
+    """The customer's contacts (primary first, the team's logins left out): email -> line."""
+    return {
+        mail.addresses_of([line])[0].lower(): line
+        for line in send_panel.customer_recipients(customer_id)
+    }
 
 
 def _prefill(customer_id: str, kind: str, rep: CustomerReport | None) -> None:
@@ -28,15 +38,21 @@ def _prefill(customer_id: str, kind: str, rep: CustomerReport | None) -> None:
     with data.reading() as session:
         history = meetings.for_customer(session, customer_id).meetings
         goals = meetings.customer_goals(session, customer_id)
-    people = next(
+    last = next(
         (
-            meetings.attendees_text(v.attendees)
+            [a for a in v.attendees if a.side == "customer"]
             for v in reversed(history)
             if any(a.side == "customer" for a in v.attendees)
         ),
-        "",
+        [],
     )
-    st.session_state["mtg_new_people"] = people
+    team = send_panel.team_emails()
+    known = contact_choices(customer_id)  # email -> `Name <email>`
+    on_last = [a.email.lower() for a in last]
+    chosen = [e for e in known if e in on_last] or list(known)[:1]  # else the primary
+    others = [a for a in last if a.email.lower() not in known and a.email.lower() not in team]
+    st.session_state["mtg_new_contacts"] = [known[e] for e in chosen]
+    st.session_state["mtg_new_people"] = meetings.attendees_text(others)
     st.session_state["mtg_new_agenda"] = meetings.agenda_from_findings(
         rep.findings if rep else [], kind, goals
     )
@@ -77,6 +93,12 @@ def schedule_form(as_of: dt.date, default_tz: str, zones: list[str]) -> None:
     duration = c4.number_input(
         "Minutes", min_value=5, max_value=meetings.MAX_DURATION_MIN, step=5, key="mtg_new_duration"
     )
+    invited = st.multiselect(
+        "The customer's contacts (invited with the people below)",
+        list(contact_choices(customer_id).values()),
+        key="mtg_new_contacts",
+        placeholder="No contacts yet: add them on the customer page, or below",
+    )
     people_text = st.text_area(
         "People from the customer (one per line: Name <email>)",
         key="mtg_new_people",
@@ -95,7 +117,13 @@ def schedule_form(as_of: dt.date, default_tz: str, zones: list[str]) -> None:
     ):
         return
     try:
-        attendees = meetings.parse_attendees(people_text, "customer")
+        typed = meetings.parse_attendees(people_text, "customer")
+        listed = {a.email.lower() for a in typed}
+        attendees = typed + [
+            a
+            for a in meetings.parse_attendees("\n".join(invited), "customer")
+            if a.email.lower() not in listed
+        ]
         attendees += meetings.parse_attendees(team_text, "team")
         organiser = meetings.Attendee(
             user.name if user else username,

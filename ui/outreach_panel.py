@@ -1,4 +1,5 @@
-"""The customer page's outreach drafts: subject, text and preview, downloads."""
+"""The customer page's outreach drafts: subject, text and preview, downloads, and sending
+(ui/send_panel.py: to the customer's contacts, when an SMTP server is configured)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import datetime as dt
 
 import streamlit as st
 
+from lib import mail
 from lib.program.report import CustomerReport
-from ui import data, labels, login, telemetry
+from ui import access, data, labels, login, send_panel, telemetry
 
 DRAFT_KINDS = {"initial": "Initial outreach (week 1)", "final": "Final outreach (weeks 7-8)"}
+STEPS = {"initial": "initial_outreach", "final": "final_outreach"}
 
 
 def outreach_panel(rep: CustomerReport, as_of: dt.date) -> None:
-    """The initial (week 1) or final (weeks 7-8) draft, to copy or download."""
+    """The initial (week 1) or final (weeks 7-8) draft, to copy, download or send."""
     default = "final" if rep.timeline.program_week >= 7 else "initial"
     kind = (
         st.segmented_control(
@@ -63,4 +66,18 @@ def outreach_panel(rep: CustomerReport, as_of: dt.date) -> None:
         on_click=telemetry.track,
         args=("outreach_drafted",),
         kwargs={"customer_id": rep.customer_id, "kind": kind},
+    )
+    step = STEPS[kind]
+    send_panel.send_panel(
+        send_panel.SendDraft(
+            customer_id=rep.customer_id,
+            kind=step,
+            send_key=mail.program_key(step, rep.customer_id),
+            subject=draft.subject,
+            body=draft.markdown,
+            on=as_of,
+            label=f"the {DRAFT_KINDS[kind].split(' (')[0].lower()}",
+            event=("outreach_sent", {"customer_id": rep.customer_id, "kind": kind}),
+        ),
+        access.can(*access.TEAM_WRITERS),
     )
