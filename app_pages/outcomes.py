@@ -172,4 +172,9 @@ with right:
     draw(result.refunds, filters)
     refunds_download(data, filters, database)
 draw(result.retention, filters)
+left, right = st.columns(2)
+with left:
+    draw(result.response, filters)
+with right:
+    draw(result.stages, filters)
 draw(result.team, filters)

@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from lib.program import step_store, worklist
-from ui import access, data, labels, login, refund_queue, telemetry
+from ui import access, data, labels, login, no_reply, refund_queue, telemetry
 
 EVERYONE = "*"  # never a username (lib.accounts.auth allows a-z, 0-9, '.', '_' and '-')
 PAGE_SIZE = 25
@@ -180,7 +180,8 @@ else:
         }
         st.rerun()
 
-# ------------------------------------------------------------------ refunds
+# ------------------------------------------------------------------ no reply, refunds
+no_reply.no_reply_section(work, owner, done_on, can_write)
 refund_queue.refunds_section(reports, as_of, owner)
 
 # ------------------------------------------------------------------ calls and newcomers

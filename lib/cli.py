@@ -210,6 +210,39 @@ def cmd_sync_posthog(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sync_mail(args: argparse.Namespace) -> int:
+    import os
+
+    from lib import replies
+
+    engine = _engine(args)
+    try:
+        mailbox = replies.load(os.environ)
+    except replies.MailboxSettingsError as error:
+        raise UsageError(f"sync mail: {error}") from None
+    if mailbox is None:
+        raise UsageError(
+            "sync mail: no mailbox is configured: set ONBOARDING_IMAP_HOST, "
+            'ONBOARDING_IMAP_USER and ONBOARDING_IMAP_PASSWORD (README, "Replies from a mailbox")'
+        )
+    today = dt.date.today()
+    logins = [user.email for user in auth.users(settings.auth_file(args.auth))]
+    db.ensure_schema(engine)
+    with db.read_session(engine) as session:
+        known = replies.known(session, replies.team_addresses(mailbox, logins))
+    try:
+        found = replies.collect(mailbox, known, args.since or replies.default_since(today))
+    except replies.MailboxError as error:
+        raise BadInput(f"sync mail: {error}; nothing was recorded") from None
+    if args.dry_run:
+        print(found.summary(dry_run=True))
+        return EXIT_OK
+    with db.write_session(engine, args.user) as session:
+        recorded = replies.record(session, found.new, today)
+    print(found.summary(recorded=len(recorded)))
+    return EXIT_OK
+
+
 # -------------------------------------------------------------------- parser
 
 
@@ -248,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true", help="JSON on standard output (required)")
     rep.set_defaults(func=cmd_report)
 
-    sync = commands.add_parser("sync", help="pull data from a source (posthog)")
+    sync = commands.add_parser("sync", help="pull data from a source (posthog, mail)")
     sources = sync.add_subparsers(dest="sync_source", metavar="SOURCE", required=True)
     posthog = sources.add_parser("posthog", help="usage via PostHog's query API (HogQL)")
     posthog.add_argument(
@@ -265,6 +298,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     posthog.add_argument("--user", default="cli", help="who the audit log names (default: cli)")
     posthog.set_defaults(func=cmd_sync_posthog)
+    mail = sources.add_parser("mail", help="customers' replies from the team's IMAP mailbox")
+    mail.add_argument(
+        "--since",
+        type=_iso_date,
+        metavar="DATE",
+        help="messages received from this day (default: the last 30 days)",
+    )
+    mail.add_argument(
+        "--dry-run", action="store_true", dest="dry_run", help="show what would be recorded"
+    )
+    mail.add_argument("--user", default="cli", help="who the audit log names (default: cli)")
+    mail.set_defaults(func=cmd_sync_mail)
 
     user = commands.add_parser("user", help="manage logins")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)

@@ -23,6 +23,7 @@ import pytest
 
 from lib import outcomes
 from lib.outcomes import Filters, OutcomesData
+from lib.program import settings as program_settings
 
 AS_OF = dt.date(2026, 6, 30)
 PERIOD = Filters(dt.date(2026, 3, 1), dt.date(2026, 6, 30))
@@ -44,16 +45,17 @@ def customer(cid: str, entered: str, owner: str | None, plan: str, reason: str, 
         "events_last_30": extra.get("events", 0),
         "first_month_spend_usd": extra.get("first", 0.0),
         "latest_spend_usd": extra.get("latest", 0.0),
+        "stage": extra.get("stage"),
     }
 
 
 CUSTOMERS = [
-    customer("A", "2026-03-02", "dana", "teams", "credits_rolloff", events=1000, first=100.0, latest=120.0),
-    customer("B", "2026-03-10", "dana", "pay-as-you-go", "first_bill_projected", events=500, first=200.0, latest=150.0),
-    customer("C", "2026-03-20", "lee", "teams", "accelerator", status="churned", events=0, first=50.0, latest=0.0),
-    customer("D", "2026-04-15", "lee", "startup", "credits_rolloff", events=70, first=10.0, latest=11.0),
-    customer("E", "2026-06-20", None, "teams", "manual", events=5),
-    customer("F", "2026-01-05", "dana", "teams", "credits_rolloff", events=10, first=300.0, latest=330.0),
+    customer("A", "2026-03-02", "dana", "teams", "credits_rolloff", events=1000, first=100.0, latest=120.0, stage="onboarded_engaged"),
+    customer("B", "2026-03-10", "dana", "pay-as-you-go", "first_bill_projected", events=500, first=200.0, latest=150.0, stage="onboarded_engaged"),
+    customer("C", "2026-03-20", "lee", "teams", "accelerator", status="churned", events=0, first=50.0, latest=0.0, stage="churned"),
+    customer("D", "2026-04-15", "lee", "startup", "credits_rolloff", events=70, first=10.0, latest=11.0, stage="handed_to_sales"),
+    customer("E", "2026-06-20", None, "teams", "manual", events=5, stage="new_account"),
+    customer("F", "2026-01-05", "dana", "teams", "credits_rolloff", events=10, first=300.0, latest=330.0, stage="onboarded_engaged"),
 ]  # fmt: skip
 
 
@@ -120,11 +122,25 @@ REFUNDS = [
 ]
 
 
+def reply(cid: str, on: str) -> dict[str, Any]:
+    return {"customer_id": cid, "on": d(on)}
+
+
+REPLIES = [
+    reply("A", "2026-03-06"),  # two days after the outreach
+    reply("A", "2026-03-09"),  # a second answer counts once
+    reply("B", "2026-03-15"),  # before B's outreach (03-20): not an answer to it
+    reply("C", "2026-03-22"),  # the outreach's own day counts
+    reply("F", "2026-01-07"),  # outside the period
+]
+
+
 @pytest.fixture
 def data() -> OutcomesData:
     return OutcomesData.from_records(
-        AS_OF, customers=CUSTOMERS, steps=STEPS, findings=FINDINGS, refunds=REFUNDS
-    )
+        AS_OF, customers=CUSTOMERS, steps=STEPS, findings=FINDINGS, refunds=REFUNDS,
+        replies=REPLIES,
+    )  # fmt: skip
 
 
 def rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
@@ -232,6 +248,50 @@ def test_retention(data: OutcomesData) -> None:
     )
 
 
+def test_response_rate(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).response
+    assert rows(section.frame) == [
+        # month, outreach sent, replied, response rate, benchmark
+        ("2026-03", 3, 2, 0.6667, 0.75),  # A and C replied; B only before its outreach
+        ("2026-04", 1, 0, 0.0, 0.75),  # D never replied; E (June) has no outreach yet
+    ]
+    assert section.title == (
+        "50% of 1 Mar-30 Jun 2026 entrants replied to the initial outreach (2 of 4), below "
+        "the handbook's 75%"
+    )
+
+
+def test_end_stages(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).stages
+    assert rows(section.frame) == [
+        # month, stage, label, entrants, customers, share
+        ("2026-03", "onboarded_engaged", "Onboarded and engaged", 3, 2, 0.6667),
+        ("2026-03", "onboarded_no_engagement", "Onboarded without engagement", 3, 0, 0.0),
+        ("2026-03", "handed_to_sales", "Handed to sales", 3, 0, 0.0),
+        ("2026-03", "churned", "Churned", 3, 1, 0.3333),
+        ("2026-03", "in_program", "Still in the program", 3, 0, 0.0),
+        ("2026-04", "onboarded_engaged", "Onboarded and engaged", 1, 0, 0.0),
+        ("2026-04", "onboarded_no_engagement", "Onboarded without engagement", 1, 0, 0.0),
+        ("2026-04", "handed_to_sales", "Handed to sales", 1, 1, 1.0),
+        ("2026-04", "churned", "Churned", 1, 0, 0.0),
+        ("2026-04", "in_program", "Still in the program", 1, 0, 0.0),
+        ("2026-06", "onboarded_engaged", "Onboarded and engaged", 1, 0, 0.0),
+        ("2026-06", "onboarded_no_engagement", "Onboarded without engagement", 1, 0, 0.0),
+        ("2026-06", "handed_to_sales", "Handed to sales", 1, 0, 0.0),
+        ("2026-06", "churned", "Churned", 1, 0, 0.0),
+        ("2026-06", "in_program", "Still in the program", 1, 1, 1.0),  # E: a new account
+    ]
+    assert section.title == (
+        "Of the 1 Mar-30 Jun 2026 entrants, 4 of 5 finished: 50% onboarded and engaged, 0% "
+        "onboarded without engagement, 25% handed to sales, 25% churned"
+    )
+
+
+def test_response_benchmark_is_the_program_setting(data: OutcomesData) -> None:
+    section = outcomes.compute(data, PERIOD).response
+    assert set(section.frame["benchmark_pct"]) == {program_settings.load().response_rate_benchmark}
+
+
 def test_team(data: OutcomesData) -> None:
     section = outcomes.compute(data, PERIOD).team
     assert rows(section.frame) == [
@@ -334,6 +394,7 @@ def test_every_section_sees_the_same_customers(data: OutcomesData, filters: Filt
         steps=[s for s in STEPS if s["customer_id"] in chosen],
         findings=[f for f in FINDINGS if f["customer_id"] in chosen],
         refunds=[r for r in REFUNDS if r["customer_id"] in chosen],
+        replies=[r for r in REPLIES if r["customer_id"] in chosen],
     )
     everything = Filters(d("2000-01-01"), AS_OF)
     filtered = outcomes.compute(data, filters)
@@ -423,6 +484,7 @@ def test_headline(data: OutcomesData) -> None:
         ("Completed", "40%"),
         ("Completed on time", "20%"),
         ("3-month retention", "67%"),
+        ("Response rate", "50%"),  # A and C of A, B, C, D
         ("Savings realised", "$150/mo"),  # 100 + 50.25
     ]
 

@@ -24,7 +24,9 @@ from lib import outcomes
 from lib.store import db, models
 from tests.apptest_support import AS_OF, page_errors
 
-SECTIONS = ("funnel", "cohorts", "speed", "savings", "refunds", "retention", "team")
+SECTIONS = (
+    "funnel", "cohorts", "speed", "savings", "refunds", "retention", "response", "stages", "team",
+)  # fmt: skip
 PAGE = "app_pages/outcomes.py"
 
 

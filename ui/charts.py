@@ -276,6 +276,75 @@ def team_chart(section: Section) -> alt.HConcatChart:
     )
 
 
+def response_chart(section: Section) -> alt.LayerChart:
+    base = alt.Chart(section.frame)
+    tooltip = [
+        alt.Tooltip("entry_month:O", title="Entry month"),
+        alt.Tooltip("outreach_sent:Q", title="Initial outreach sent"),
+        alt.Tooltip("replied:Q", title="Replied"),
+        alt.Tooltip("response_pct:Q", title="Response rate", format=".0%"),
+        alt.Tooltip("benchmark_pct:Q", title="Handbook benchmark", format=".0%"),
+    ]
+    bars = base.mark_bar().encode(
+        x=alt.X("entry_month:O", title="Entry month", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(
+            "response_pct:Q",
+            title="Replied to the initial outreach",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format=".0%"),
+        ),
+        color=alt.condition(
+            "datum.response_pct >= datum.benchmark_pct", alt.value(GOOD), alt.value(BAD)
+        ),
+        tooltip=tooltip,
+    )
+    # The benchmark, drawn from the frame's own benchmark_pct column.
+    benchmark = base.mark_rule(strokeDash=[6, 4], color="#151515", size=2).encode(
+        y="max(benchmark_pct):Q"
+    )
+    label = base.mark_text(align="left", dx=4, dy=-8, fontWeight="bold").encode(
+        y="max(benchmark_pct):Q",
+        x=alt.value(0),
+        text=alt.value("Handbook benchmark"),
+    )
+    return (bars + benchmark + label).properties(title=_title(section), height=260)
+
+
+STAGE_COLOURS = ["#2F9E44", "#F9BD2B", "#1D4AFF", "#F54E00", NONE]
+
+
+def stages_chart(section: Section) -> alt.Chart:
+    order = list(outcomes.END_GROUPS.values())
+    return (
+        alt.Chart(section.frame, title=_title(section))
+        .transform_calculate(stage_order=f"indexof({order!r}, datum.stage_label)")
+        .mark_bar()
+        .encode(
+            y=alt.Y("entry_month:O", title="Entry month"),
+            x=alt.X(
+                "share_pct:Q",
+                stack="zero",
+                title="Share of the month's entrants",
+                axis=alt.Axis(format=".0%"),
+            ),
+            color=alt.Color(
+                "stage_label:N",
+                scale=alt.Scale(domain=order, range=STAGE_COLOURS),
+                legend=alt.Legend(title=None, orient="bottom", columns=3),
+            ),
+            order=alt.Order("stage_order:Q"),
+            tooltip=[
+                alt.Tooltip("entry_month:O", title="Entry month"),
+                alt.Tooltip("stage_label:N", title="Stage"),
+                alt.Tooltip("customers:Q", title="Customers"),
+                alt.Tooltip("entrants:Q", title="Entrants"),
+                alt.Tooltip("share_pct:Q", title="Share", format=".0%"),
+            ],
+        )
+        .properties(height=alt.Step(28))
+    )
+
+
 # Each section's heading on the page and the function that draws its chart.
 CHARTS: dict[str, tuple[str, Callable[[Section], AnyChart]]] = {
     "funnel": ("Program funnel", funnel_chart),
@@ -284,5 +353,7 @@ CHARTS: dict[str, tuple[str, Callable[[Section], AnyChart]]] = {
     "savings": ("Savings identified vs realised", savings_chart),
     "refunds": ("Refunds issued", refunds_chart),
     "retention": ("3-month retention and spend", retention_chart),
+    "response": ("Response to the initial outreach", response_chart),
+    "stages": ("End stages by cohort", stages_chart),
     "team": ("Team", team_chart),
 }

@@ -1,6 +1,7 @@
 """The deterministic demo data set: `generate` it (same seed, same data), `load` it, and
 `record_history` (findings seen and fixed, refunds). Pure: `catalog`, `dataset`, `usage`,
-`steps`, `history`. Database: `store`, `homework_history_store` (the demo's homework)."""
+`steps`, `history`, `contacts`, `replies`. Database: `store`, `homework_history_store`
+(the demo's homework)."""
 
 from __future__ import annotations
 

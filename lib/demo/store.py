@@ -12,6 +12,8 @@ from sqlalchemy import BigInteger, cast, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from lib.audit import finding_store
+from lib.demo import replies as demo_replies
+from lib.demo.contacts import contact_rows
 from lib.demo.dataset import DemoData
 from lib.demo.history import (
     FIXED_NOTE,
@@ -28,6 +30,8 @@ from lib.store import bulk, journal, models, usage_summary
 
 # Every table the demo fills, children first (what `replace` empties).
 _TABLES = (
+    models.EmailMessage,
+    models.StageOverride,
     models.CustomerUsageSummary,
     models.UsageSummaryDate,
     models.Usage,
@@ -37,6 +41,7 @@ _TABLES = (
     models.HomeworkAssignment,
     models.FindingState,
     models.Refund,
+    models.Contact,
     models.ConfigValue,
     models.Subscription,
     models.Customer,
@@ -56,6 +61,9 @@ def load(session: Session, data: DemoData, replace: bool = False) -> None:
     session.execute(insert(models.table(models.Customer)), _records(data.customers))
     session.execute(insert(models.table(models.Subscription)), _records(data.subscriptions))
     session.execute(insert(models.table(models.ConfigValue)), _records(data.config))
+    people = contact_rows(data.customers["customer_id"].tolist())
+    if people:
+        session.execute(insert(models.table(models.Contact)), people)
     _insert_usage(session, data.usage)
     session.execute(
         insert(models.table(models.Step)),
@@ -63,6 +71,7 @@ def load(session: Session, data: DemoData, replace: bool = False) -> None:
     )
     if data.meetings:
         session.execute(insert(models.table(models.Meeting)), data.meetings)
+    _insert_replies(session, data)
     # The data set's own as-of (its last day of usage) and today, for the pages.
     last_day = data.usage["date"].max() if len(data.usage) else None
     usage_summary.refresh(session, None, dates=[last_day] if last_day else [])
@@ -72,6 +81,24 @@ def load(session: Session, data: DemoData, replace: bool = False) -> None:
         "customers",
         {"customers": len(data.customers), "usage_rows": len(data.usage)},
     )
+
+
+def _insert_replies(session: Session, data: DemoData) -> None:
+    """The customers' answers to the initial outreach (lib.demo.replies), from their
+    primary contact's address, as of the data set's last day."""
+    if data.usage.empty:
+        return
+    contacts = {
+        cid: f"{name} <{email}>"
+        for cid, name, email in session.execute(
+            select(models.Contact.customer_id, models.Contact.name, models.Contact.email).where(
+                models.Contact.is_primary.is_(True)
+            )
+        )
+    }
+    rows = demo_replies.plan(data.customers, data.steps, contacts, data.usage["date"].max())
+    if rows:
+        session.execute(insert(models.table(models.EmailMessage)), rows)
 
 
 def _insert_usage(session: Session, usage: pd.DataFrame) -> None:

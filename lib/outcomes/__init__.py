@@ -1,6 +1,7 @@
 """Program outcomes for leadership: `compute(data, filters)` -> one Section a chart. Pure:
 `data`, `section`, `progression` (funnel, cohorts, speed), `money`, `retention_team`,
-`overview`; database: `store` (`load(session, as_of)`)."""
+`engagement` (response rate, end stages), `overview`; database: `store`
+(`load(session, as_of)`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from lib.outcomes.data import (
     FIRST_MONTH_DAYS,
     MILESTONES,
     REFUND_COLUMNS,
+    REPLY_COLUMNS,
     RETENTION_GROUPS,
     RETENTION_MIN_DAYS,
     RETENTION_TARGET,
@@ -23,6 +25,7 @@ from lib.outcomes.data import (
     OutcomesData,
     period_presets,
 )
+from lib.outcomes.engagement import END_GROUPS, end_stages, response
 from lib.outcomes.money import refunds, savings
 from lib.outcomes.overview import Outcomes, compute, csv_bytes
 from lib.outcomes.progression import PROGRESS_COLUMNS, cohorts, funnel, progress, speed
@@ -34,11 +37,13 @@ __all__ = [
     "ACTIVE_WINDOW_DAYS",
     "CUSTOMER_COLUMNS",
     "DEFINITIONS",
+    "END_GROUPS",
     "FINDING_COLUMNS",
     "FIRST_MONTH_DAYS",
     "MILESTONES",
     "PROGRESS_COLUMNS",
     "REFUND_COLUMNS",
+    "REPLY_COLUMNS",
     "RETENTION_GROUPS",
     "RETENTION_MIN_DAYS",
     "RETENTION_TARGET",
@@ -54,11 +59,13 @@ __all__ = [
     "cohorts",
     "compute",
     "csv_bytes",
+    "end_stages",
     "funnel",
     "load",
     "period_presets",
     "progress",
     "refunds",
+    "response",
     "retention",
     "retention_group",
     "savings",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -49,7 +49,9 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     "events_last_30",
     "first_month_spend_usd",
     "latest_spend_usd",
+    "stage",  # the engagement stage as of the date (lib.program.stage)
 )
+REPLY_COLUMNS: tuple[str, ...] = ("customer_id", "on")  # a customer's answers, one per row
 STEP_COLUMNS: tuple[str, ...] = ("customer_id", "step", "status", "date")
 FINDING_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -82,7 +84,8 @@ class OutcomesData:
     """Everything the outcomes read, as plain frames (one row per record).
 
     customers: CUSTOMER_COLUMNS; steps: STEP_COLUMNS (recorded steps);
-    findings: FINDING_COLUMNS (recorded finding states); refunds: REFUND_COLUMNS.
+    findings: FINDING_COLUMNS (recorded finding states); refunds: REFUND_COLUMNS;
+    replies: REPLY_COLUMNS (the customers' answers, from the mailbox or by hand).
     """
 
     as_of: dt.date
@@ -90,6 +93,7 @@ class OutcomesData:
     steps: pd.DataFrame
     findings: pd.DataFrame
     refunds: pd.DataFrame
+    replies: pd.DataFrame = field(default_factory=lambda: _frame((), REPLY_COLUMNS))
 
     @classmethod
     def from_records(
@@ -99,6 +103,7 @@ class OutcomesData:
         steps: Iterable[Mapping[str, Any]] = (),
         findings: Iterable[Mapping[str, Any]] = (),
         refunds: Iterable[Mapping[str, Any]] = (),
+        replies: Iterable[Mapping[str, Any]] = (),
     ) -> OutcomesData:
         customer_frame = _frame(customers, CUSTOMER_COLUMNS)
         for name in ("events_last_30", "first_month_spend_usd", "latest_spend_usd"):
@@ -119,6 +124,7 @@ class OutcomesData:
             steps=_frame(steps, STEP_COLUMNS),
             findings=finding_frame,
             refunds=refund_frame,
+            replies=_frame(replies, REPLY_COLUMNS),
         )
 
     def choices(self, column_name: str) -> list[str]:
@@ -240,6 +246,16 @@ DEFINITIONS: dict[str, str] = {
         "stored, so this is 'still a customer today'). Spend change = the projected bill of "
         "the last 30 days against the first 30 days after entry. Engaged = held the first call; "
         "completed = also had the final outreach."
+    ),
+    "response": (
+        "Entrants whose initial outreach is recorded done, by entry month; replied = an answer "
+        "recorded on or after the outreach day, from the mailbox or by hand ('Customer "
+        "replied'). The dashed line is the handbook's benchmark (data/program.toml)."
+    ),
+    "stages": (
+        "Each entrant's engagement stage on the as-of date (docs/rules.md, Stages), by entry "
+        "month: the four end stages (onboarded and engaged, onboarded without engagement, "
+        "handed to sales, churned), and the customers still in the program."
     ),
     "team": (
         "Open = not completed and not churned; overdue = open with an overdue next action. "

@@ -1,5 +1,5 @@
 """Every outcome for one set of filters (compute -> Outcomes: headline numbers and the
-seven sections), and the CSV a leader downloads (pure)."""
+nine sections), and the CSV a leader downloads (pure)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pandas as pd
 
 from lib import csv_safe, labels
 from lib.outcomes.data import Filters, OutcomesData
+from lib.outcomes.engagement import end_stages, response
 from lib.outcomes.money import refunds, savings
 from lib.outcomes.progression import cohorts, funnel, progress, speed
 from lib.outcomes.retention_team import retention, team
-from lib.outcomes.section import Section, pct
+from lib.outcomes.section import Section, pct, rate
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Outcomes:
     savings: Section
     refunds: Section
     retention: Section
+    response: Section
+    stages: Section
     team: Section
     progress: pd.DataFrame = field(repr=False)
 
@@ -43,6 +46,10 @@ class Outcomes:
         retained = self.retention.frame[self.retention.frame["group"] == "all"]
         if len(retained):
             numbers.append(("3-month retention", pct(float(retained["retention_pct"].iloc[0]))))
+        if not self.response.is_empty:
+            frame = self.response.frame
+            replied = rate(int(frame["replied"].sum()), int(frame["outreach_sent"].sum()))
+            numbers.append(("Response rate", pct(replied)))
         if not self.savings.is_empty:
             realised = float(self.savings.frame["realised_usd"].sum())
             numbers.append(("Savings realised", f"{labels.money(realised, cents=False)}/mo"))
@@ -57,6 +64,8 @@ class Outcomes:
             self.savings,
             self.refunds,
             self.retention,
+            self.response,
+            self.stages,
             self.team,
         ]
 
@@ -76,6 +85,8 @@ def compute(data: OutcomesData, filters: Filters) -> Outcomes:
         savings=savings(data.findings[data.findings["customer_id"].isin(ids)], filters),
         refunds=refunds(data.refunds[data.refunds["customer_id"].isin(ids)], filters),
         retention=retention(chosen, prog, data.as_of, filters),
+        response=response(prog, data.replies[data.replies["customer_id"].isin(ids)], filters),
+        stages=end_stages(chosen, filters),
         team=team(prog, filters),
         progress=prog,
     )

@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 
 from lib import pricing
 from lib.outcomes.data import ACTIVE_WINDOW_DAYS, FIRST_MONTH_DAYS, RETENTION_MIN_DAYS, OutcomesData
+from lib.program import timeline
+from lib.program.stage import Facts, Override, decide
 from lib.store import models
+from lib.store.customer_data import engagement
 
 
 def billed_metrics() -> list[str]:
@@ -101,6 +104,13 @@ def load(session: Session, as_of: dt.date) -> OutcomesData:
             refund.c.issued_on,
         )
     ).all()
+    message = models.table(models.EmailMessage)
+    replies = session.execute(
+        select(message.c.customer_id, message.c.on).where(
+            message.c.direction == "in", message.c.on <= as_of
+        )
+    ).all()
+    stages = _stages(customers, steps, engagement(session, as_of, None), as_of)
     ids = [row.customer_id for row in customers]
     latest = _window_sums(
         session, [(as_of - dt.timedelta(days=ACTIVE_WINDOW_DAYS - 1), as_of, ids)], metrics
@@ -137,6 +147,7 @@ def load(session: Session, as_of: dt.date) -> OutcomesData:
                 "events_last_30": float(events.get(row.customer_id, 0.0)),
                 "first_month_spend_usd": float(first_bills.get(row.customer_id, 0.0)),
                 "latest_spend_usd": float(latest_bill.get(row.customer_id, 0.0)),
+                "stage": stages[row.customer_id],
             }
             for row in customers
         ],
@@ -153,4 +164,31 @@ def load(session: Session, as_of: dt.date) -> OutcomesData:
             for cid, rule, state, first_seen, fixed_on, updated, saving in findings
         ],
         refunds=[row._asdict() for row in refund_rows],
+        replies=[row._asdict() for row in replies],
     )
+
+
+def _stages(
+    customers: Iterable[Any], steps: Iterable[Any], known: dict[str, Any], as_of: dt.date
+) -> dict[str, str]:
+    """Each customer's engagement stage as the report gives it (lib.program.stage)."""
+    recorded: dict[str, dict[str, tuple[str, dt.date]]] = defaultdict(dict)
+    for row in steps:
+        recorded[row.customer_id][row.step] = (row.status, row.date)
+    found = {}
+    for row in customers:
+        cid = row.customer_id
+        first, last = known["replies"].get(cid, (None, None))
+        facts = Facts(
+            customer_status=row.status or "active",
+            steps=recorded.get(cid, {}),
+            sent=known["sent"].get(cid, frozenset()),
+            first_reply_on=first,
+            last_reply_on=last,
+            as_of=as_of,
+            final_opens_on=timeline.window("final_outreach", row.segment_entered_on)[0],
+        )
+        override = known["stage_overrides"].get(cid)
+        chosen = Override(override.stage, override.reason) if override is not None else None
+        found[cid] = decide(facts, chosen).stage
+    return found

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from lib.program import timeline
+from lib.program import settings, timeline
 from lib.program.report import CustomerReport
 
 WEEK = dt.timedelta(days=6)  # as-of plus six days: seven calendar days
@@ -59,6 +59,53 @@ class Call:
 
 
 @dataclass(frozen=True)
+class NoReply:
+    """No answer to the initial outreach after the setting's days: skip to the final
+    outreach (docs/rules.md, "Today's worklist")."""
+
+    customer_id: str
+    name: str
+    owner: str | None
+    program_week: int
+    outreach_on: dt.date
+    days: int  # since the initial outreach
+
+
+# Steps after the initial outreach: one recorded (done, booked or skipped) means the
+# customer is past the no-reply question.
+LATER_STEPS: tuple[str, ...] = timeline.STEPS[1:]
+WAITING_STAGES: frozenset[str] = frozenset({"new_account", "onboarding_initiated"})
+
+
+def no_reply_of(report: CustomerReport, as_of: dt.date, days: int) -> NoReply | None:
+    """The skip item of a customer whose initial outreach went out `days`+ days ago with no
+    reply since, no later step recorded and no stage set past it; else None."""
+    line = report.timeline
+    outreach = line.steps["initial_outreach"]
+    if line.program_status in ("completed", "churned") or report.customer.status == "churned":
+        return None
+    if outreach.status != "done" or outreach.date is None:
+        return None
+    waited = (as_of - outreach.date).days
+    replied = report.last_customer_reply_on
+    if waited < days or (replied is not None and replied >= outreach.date):
+        return None
+    if any(line.steps[step].date is not None for step in LATER_STEPS):
+        return None
+    if report.stage.stage not in WAITING_STAGES:
+        return None
+    customer = report.customer
+    return NoReply(
+        customer.customer_id,
+        customer.name,
+        customer.owner,
+        line.program_week,
+        outreach.date,
+        waited,
+    )
+
+
+@dataclass(frozen=True)
 class Worklist:
     as_of: dt.date
     owner: str | None  # None: everyone
@@ -66,6 +113,9 @@ class Worklist:
     items: tuple[WorkItem, ...]
     new_entrants: tuple[str, ...]  # customer ids
     calls: tuple[Call, ...]  # scheduled calls from as-of through the week, by day
+    # No reply to the initial outreach: skip to the final outreach, the longest waiting first.
+    no_reply: tuple[NoReply, ...] = ()
+    no_reply_days: int = settings.DEFAULT_NO_REPLY_DAYS
 
     @property
     def overdue(self) -> int:
@@ -130,8 +180,15 @@ def calls_of(report: CustomerReport, as_of: dt.date) -> list[Call]:
     ]
 
 
-def build(reports: Sequence[CustomerReport], as_of: dt.date, owner: str | None = None) -> Worklist:
-    """The worklist of `owner` (None: everyone) as of a date."""
+def build(
+    reports: Sequence[CustomerReport],
+    as_of: dt.date,
+    owner: str | None = None,
+    no_reply_days: int | None = None,
+) -> Worklist:
+    """The worklist of `owner` (None: everyone) as of a date; `no_reply_days` defaults to
+    data/program.toml's."""
+    days = settings.load().no_reply_days if no_reply_days is None else no_reply_days
     scoped = in_scope(reports, owner)
     items = sorted(
         (item for item in map(item_of, scoped) if item is not None), key=lambda i: i.urgency
@@ -145,6 +202,10 @@ def build(reports: Sequence[CustomerReport], as_of: dt.date, owner: str | None =
     calls = sorted(
         (c for r in scoped for c in calls_of(r, as_of)), key=lambda c: (c.on, c.name, c.step)
     )
+    waiting = sorted(
+        (found for r in scoped if (found := no_reply_of(r, as_of, days)) is not None),
+        key=lambda n: (n.outreach_on, n.name, n.customer_id),
+    )
     return Worklist(
         as_of=as_of,
         owner=owner,
@@ -152,4 +213,6 @@ def build(reports: Sequence[CustomerReport], as_of: dt.date, owner: str | None =
         items=tuple(items),
         new_entrants=new,
         calls=tuple(calls),
+        no_reply=tuple(waiting),
+        no_reply_days=days,
     )

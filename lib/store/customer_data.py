@@ -142,6 +142,12 @@ class CustomerData:
     # (scenario, billing month) of every refund on record and not declined, proposals too:
     # a finding whose refund is on record does not offer it again.
     refunds_on_record: dict[str, frozenset[tuple[str, dt.date]]] = field(default_factory=dict)
+    # What the engagement stage reads (lib.program.stage): the customer's answers (first
+    # and last day, on or before as-of), the kinds of email sent from the console, and
+    # stages set by hand.
+    replies: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
+    sent: dict[str, frozenset[str]] = field(default_factory=dict)
+    stage_overrides: dict[str, models.StageOverride] = field(default_factory=dict)
 
     def subscribed_frame(self) -> pd.DataFrame:
         index = [c.customer_id for c in self.customers]
@@ -222,7 +228,36 @@ def load_customer_data(
         finding_states=dict(finding_states),
         refunds=prior_refund_counts(session, ids),
         refunds_on_record=refunds_on_record(session, ids),
+        **engagement(session, as_of, ids),
     )
+
+
+def engagement(session: Session, as_of: dt.date, customer_ids: list[str] | None) -> dict[str, Any]:
+    """replies, sent and stage_overrides of CustomerData, in three grouped queries."""
+    message = models.EmailMessage
+    replies_stmt = (
+        select(message.customer_id, func.min(message.on), func.max(message.on))
+        .where(message.direction == "in", message.on <= as_of)
+        .group_by(message.customer_id)
+    )
+    sent_stmt = (
+        select(message.customer_id, message.kind)
+        .where(message.direction == "out", message.status == "sent", message.on <= as_of)
+        .distinct()
+    )
+    override_stmt = select(models.StageOverride)
+    if customer_ids is not None:
+        replies_stmt = replies_stmt.where(message.customer_id.in_(customer_ids))
+        sent_stmt = sent_stmt.where(message.customer_id.in_(customer_ids))
+        override_stmt = override_stmt.where(models.StageOverride.customer_id.in_(customer_ids))
+    sent: dict[str, set[str]] = defaultdict(set)
+    for customer_id, kind in session.execute(sent_stmt):
+        sent[customer_id].add(kind)
+    return {
+        "replies": {cid: (first, last) for cid, first, last in session.execute(replies_stmt)},
+        "sent": {cid: frozenset(kinds) for cid, kinds in sent.items()},
+        "stage_overrides": {o.customer_id: o for o in session.scalars(override_stmt)},
+    }
 
 
 def refunds_on_record(
