@@ -35,6 +35,7 @@ from lib.accounts import auth
 from lib.store import db
 from tests.browser import hostile_data
 from tests.conftest import DATABASES, PgServer
+from tests.mail_servers import dovecot_available
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -204,6 +205,13 @@ def app_server(
         settings.AUTH_FILE_ENV: str(auth_file),
         settings.COOKIE_KEY_ENV: secrets.token_urlsafe(48),
     }
+    # Mail goes to the test SMTP server (tests.mail_servers, shared by the session), from
+    # a fallback address: the logins here have no email of their own.
+    env |= request.getfixturevalue("_smtp_session").environment()
+    env["ONBOARDING_MAIL_FROM"] = "Onboarding <onboarding@team.example.com>"
+    # Replies are read from the test Dovecot (shared by the session) where it can run.
+    if dovecot_available():
+        env |= request.getfixturevalue("_imap_session").environment()
     command = [
         sys.executable,
         "-m",
