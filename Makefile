@@ -56,8 +56,17 @@ typecheck: setup
 docs: setup
 	$(BIN)/python -m tests.test_docs
 
+# Two groups side by side: the browser tests mostly wait on Chromium and the app servers,
+# so they overlap well with the rest. The browser group's output follows the rest's.
 test: setup system-deps lint typecheck
-	$(BIN)/pytest
+	@mkdir -p test-output
+	@$(BIN)/pytest -m browser -p no:cacheprovider > test-output/pytest-browser.log 2>&1 & browser=$$!; \
+	$(BIN)/pytest -m "not browser"; rest=$$?; \
+	wait $$browser; browser_rc=$$?; \
+	echo "----- the browser tests (test-output/pytest-browser.log) -----"; \
+	cat test-output/pytest-browser.log; \
+	echo "make test: the rest exited $$rest, the browser tests $$browser_rc"; \
+	[ $$rest = 0 ] && [ $$browser_rc = 0 ]
 
 bench: setup system-deps
 	$(BIN)/python -m bench
