@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib.csv_safe import to_safe_csv
 from lib.program import portfolio, timeline
+from lib.program.stage import STAGE_LABELS
 from ui import data, labels
 
 as_of = data.as_of()
@@ -63,6 +64,8 @@ frame = pd.DataFrame(
         "Open": [f"customer?id={quote(r.customer_id)}" for r in shown],
         "Owner": [r.owner or "" for r in shown],
         "Status": [labels.PROGRAM_STATUS_LABELS[r.program_status] for r in shown],
+        "Stage": [STAGE_LABELS[r.stage] for r in shown],
+        "Last reply": [r.last_customer_reply_on for r in shown],
         "Week": [r.program_week for r in shown],
         "Steps settled": [r.steps_settled for r in shown],
         "Next action": [r.next_action for r in shown],
@@ -110,6 +113,9 @@ selection = st.dataframe(
         ),
         "Due": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
         "Entered": st.column_config.DateColumn("Entered", format="YYYY-MM-DD"),
+        "Last reply": st.column_config.DateColumn(
+            "Last reply", format="YYYY-MM-DD", help="The customer's last answer (Emails tab)"
+        ),
         "Findings": st.column_config.NumberColumn("Findings", format="%d"),
         "Projected bill": st.column_config.NumberColumn("Projected bill", format="dollar"),
         "Savings found": st.column_config.NumberColumn(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_support import DEMO_CUSTOMERS, page_errors
+from tests.apptest_support import AS_OF, DEMO_CUSTOMERS, page_errors
 
 PAGE = "app_pages/customers.py"
 
@@ -72,3 +72,27 @@ def test_empty_database(
     at = login_app("lead", page=PAGE)
     assert not page_errors(at)
     assert "No customers yet" in at.info[0].value
+
+
+def test_each_customer_shows_its_engagement_stage_and_last_reply(
+    login_app: Callable[..., AppTest], demo_db_url: str
+) -> None:
+    """The Stage and Last reply columns say what `report --json` says."""
+    from lib.program import report_store
+    from lib.program.stage import STAGE_LABELS
+    from lib.store import db
+
+    at = login_app("admin", page=PAGE)
+    frame = table(at).set_index("Customer")
+    engine = db.make_engine(demo_db_url)
+    try:
+        with db.read_session(engine) as session:
+            reports = report_store.build(session, AS_OF)
+    finally:
+        engine.dispose()
+    assert len({r.stage.stage for r in reports}) >= 3  # the demo has more than one stage
+    for rep in reports:
+        assert frame.loc[rep.customer.name, "Stage"] == STAGE_LABELS[rep.stage.stage]
+        shown = frame.loc[rep.customer.name, "Last reply"]
+        expected = rep.last_customer_reply_on
+        assert (shown is None or shown != shown) if expected is None else shown == expected

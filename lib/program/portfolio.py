@@ -31,6 +31,8 @@ class Row:
     projected_monthly_bill_usd: float
     est_monthly_saving_usd: float
     mrr_usd: float | None
+    stage: str = "new_account"  # the engagement pipeline (lib.program.stage)
+    last_customer_reply_on: dt.date | None = None
 
     @property
     def next_action(self) -> str:
@@ -61,6 +63,8 @@ def row_of(report: CustomerReport) -> Row:
         projected_monthly_bill_usd=report.projected_monthly_bill_usd,
         est_monthly_saving_usd=report.est_monthly_saving_usd,
         mrr_usd=customer.mrr_usd,
+        stage=report.stage.stage,
+        last_customer_reply_on=report.last_customer_reply_on,
     )
 
 
