@@ -148,7 +148,7 @@ with tabs["Audit"]:
             customer_audit.health_panel(rep, as_of, can_write)
 with tabs["Timeline"]:
     if tabs["Timeline"].open:
-        st.altair_chart(customer_charts.timeline_chart(rep, as_of), width="stretch")
+        customer_charts.timeline_panel(rep, as_of)
 with tabs["Usage"]:
     if tabs["Usage"].open:
         customer_charts.usage_charts(rep, as_of)

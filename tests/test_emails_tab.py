@@ -9,6 +9,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -187,3 +188,34 @@ def test_an_unreachable_mailbox_on_the_page(
     (error,) = [e.value for e in at.error]
     assert "Cannot reach the mailbox at 127.0.0.1" in error and "nothing was recorded" in error
     assert not at.exception and stored(demo_db_url) == []
+
+
+def test_the_timeline_shows_the_emails_and_the_answers(
+    emails_tab: Callable[..., AppTest], demo_db_url: str
+) -> None:
+    """The Timeline tab carries an Emails row: the outreach sent and the customer's answer,
+    with who and the first lines in the tooltip data."""
+    at = emails_tab()
+    at.date_input(key="mail_on").set_value(AS_OF)
+    at.text_area(key="mail_note").input("Happy to book a call next week")
+    at.button(key=REPLY_BUTTON).click()
+    at.run()
+    at.query_params["tab"] = "Timeline"
+    at.run()
+    assert page_errors(at) == []
+    assert "Happy to book a call next week" in chart_text(at)
+    # Without an email on record the row is not drawn.
+    engine = db.make_engine(demo_db_url)
+    with db.write_session(engine, "dana") as session:
+        session.query(models.EmailMessage).filter_by(customer_id=CUSTOMER).delete()
+    engine.dispose()
+    at.run()
+    assert "Happy to book" not in chart_text(at)
+    assert '"Emails"' not in chart_text(at)  # no row without an email
+
+
+def chart_text(at: AppTest) -> str:
+    """The Timeline chart's spec and every value of its datasets, as text."""
+    (chart,) = at.get("vega_lite_chart")
+    frames = [pa.ipc.open_stream(d.data.data).read_all() for d in chart.proto.datasets]
+    return chart.proto.spec + "".join(str(frame.to_pylist()) for frame in frames)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import pricing
+from lib import pricing, replies
 from lib.audit import spike_days
 from lib.program import timeline
 from lib.program.report import CustomerReport
@@ -17,9 +18,56 @@ from lib.vocabulary import PRODUCT_LABELS
 from lib.windows import Windows
 from ui import data, labels
 
+EMAILS_ROW = "Emails"
 
-def timeline_chart(rep: CustomerReport, as_of: dt.date) -> alt.LayerChart:
-    """Each step's window as a bar coloured by status, recorded days as diamonds, as-of as a rule."""
+
+def timeline_panel(rep: CustomerReport, as_of: dt.date) -> None:
+    """The program timeline with the emails sent and the customer's answers on it."""
+    with data.reading() as session:
+        emails = [m for m in replies.conversation(session, rep.customer_id) if m.on <= as_of]
+    st.altair_chart(timeline_chart(rep, as_of, emails), width="stretch")
+    if emails:
+        st.caption(
+            "Emails row: triangles are emails sent from the console, circles the customer's "
+            "answers (hover for who, what and the first lines; the Emails tab has them all)."
+        )
+
+
+def _email_marks(emails: Sequence[replies.MessageView]) -> alt.Chart | None:
+    if not emails:
+        return None
+    frame = pd.DataFrame(
+        {
+            "Step": EMAILS_ROW,
+            "Day": [pd.Timestamp(m.on) for m in emails],
+            "Way": ["answer" if m.direction == "in" else "sent" for m in emails],
+            "From": [m.sender for m in emails],
+            "Subject": [m.subject for m in emails],
+            "First lines": [m.opening[:160] for m in emails],
+        }
+    )
+    return (
+        alt.Chart(frame)
+        .mark_point(size=110, filled=True, color="#1C7ED6")
+        .encode(
+            x="Day:T",
+            y=alt.Y("Step:N"),
+            shape=alt.Shape(
+                "Way:N",
+                scale=alt.Scale(domain=["sent", "answer"], range=["triangle-right", "circle"]),
+                legend=None,
+            ),
+            tooltip=[alt.Tooltip("Day:T", format="%Y-%m-%d"), "Way", "From", "Subject",
+                     "First lines"],
+        )
+    )  # fmt: skip
+
+
+def timeline_chart(
+    rep: CustomerReport, as_of: dt.date, emails: Sequence[replies.MessageView] = ()
+) -> alt.LayerChart:
+    """Each step's window as a bar coloured by status, recorded days as diamonds, as-of as a
+    rule; with `emails`, a row of the emails sent and answered."""
     rows = []
     own_end = timeline.window("final_outreach", rep.customer.segment_entered_on)[1]
     for state in rep.timeline.steps.values():
@@ -51,7 +99,7 @@ def timeline_chart(rep: CustomerReport, as_of: dt.date) -> alt.LayerChart:
             }
         )
     frame = pd.DataFrame(rows)
-    order = [labels.step(s) for s in timeline.STEPS]
+    order = [labels.step(s) for s in timeline.STEPS] + ([EMAILS_ROW] if emails else [])
     colour = alt.Color(
         "Status:N",
         scale=alt.Scale(
@@ -83,7 +131,11 @@ def timeline_chart(rep: CustomerReport, as_of: dt.date) -> alt.LayerChart:
         .mark_text(align="left", dx=4, dy=-6, color="#E03131")
         .encode(x="day:T", y=alt.value(0), text="label:N")
     )
-    return (windows + extension + recorded + rule + rule_text).properties(height=230)
+    chart = windows + extension + recorded + rule + rule_text
+    marks = _email_marks(emails)
+    if marks is not None:
+        chart += marks.encode(y=y)
+    return chart.properties(height=270 if emails else 230)
 
 
 def usage_charts(rep: CustomerReport, as_of: dt.date) -> None:

@@ -145,6 +145,11 @@ def test_contact_send_reply_engaged_and_no_reply_on_today(
     expect(page.get_by_text("Tuesday at 10 works for a call").first).to_be_visible()
     expect(page.get_by_text("Stage: Engaged (replied or call booked)")).to_be_visible()
     shot(page, f"{app_server.database}-reply-engaged")
+    visit(page, f"/customer?id={customer_id}&tab=Timeline")
+    expect(page.get_by_text("Emails row: triangles are emails sent")).to_be_visible()
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    wait_idle(page)
+    shot(page, f"{app_server.database}-timeline-with-emails")
     kind = scalar(
         app_server,
         select(models.EmailMessage.kind).where(
