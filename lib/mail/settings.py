@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lib.errors import UserError
+from lib.server_settings import SettingsReader
 
 HOST_ENV = "ONBOARDING_SMTP_HOST"
 PORT_ENV = "ONBOARDING_SMTP_PORT"
@@ -60,62 +61,24 @@ class SmtpSettings:
         return f"{self.host}:{self.port}"
 
 
-def _raw(name: str, environ: Mapping[str, str], secrets: Mapping[str, Any]) -> str | None:
-    env, key = SOURCES[name]
-    value = environ.get(env)
-    if value is None or not str(value).strip():
-        value = secrets.get(key)
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _number(name: str, text: str, low: float, high: float) -> float:
-    env, key = SOURCES[name]
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise MailSettingsError(
-            f"{env} (or [smtp] {key}): {text!r}: expected a number from {low:g} to {high:g}"
-        )
-    return value
-
-
 def load(
     environ: Mapping[str, str], secrets: Mapping[str, Any] | None = None
 ) -> SmtpSettings | None:
     """The SMTP settings: each from the environment, else from the secrets' [smtp]
     section; None when no host is set (sending not configured). MailSettingsError when
     a value is set but unusable."""
-    section = secrets or {}
-    host = _raw("host", environ, section)
+    read = SettingsReader(SOURCES, SECRETS_SECTION, MailSettingsError, environ, secrets or {})
+    host = read.text("host")
     if host is None:
         return None
-    security = (_raw("security", environ, section) or "starttls").lower()
-    if security not in SECURITIES:
-        raise MailSettingsError(
-            f"{SECURITY_ENV} (or [smtp] security): {security!r}: expected one of "
-            f"{', '.join(SECURITIES)}"
-        )
-    port_text = _raw("port", environ, section)
-    port = DEFAULT_PORTS[security]
-    if port_text is not None:
-        number = _number("port", port_text, 1, 65535)
-        if number != int(number):
-            raise MailSettingsError(f"{PORT_ENV} (or [smtp] port): {port_text!r}: a whole number")
-        port = int(number)
-    timeout_text = _raw("timeout", environ, section)
-    timeout = (
-        DEFAULT_TIMEOUT_S
-        if timeout_text is None
-        else _number("timeout", timeout_text, 0.01, MAX_TIMEOUT_S)
-    )
-    user, password = _raw("user", environ, section), _raw("password", environ, section)
+    security = read.security(SECURITIES, "starttls")
+    port = read.port(DEFAULT_PORTS[security])
+    timeout = read.timeout(DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S)
+    user, password = read.text("user"), read.text("password")
     if user and not password:
         raise MailSettingsError(
-            f"{USER_ENV} (or [smtp] user) is set but no password: set {PASSWORD_ENV} "
-            "(or [smtp] password)"
+            f"{read.named('user')} is set but no password: set {PASSWORD_ENV} "
+            f"(or [{SECRETS_SECTION}] password)"
         )
     return SmtpSettings(
         host=host,
@@ -124,6 +87,6 @@ def load(
         user=user,
         password=password if user else None,
         timeout_s=timeout,
-        from_addr=_raw("from", environ, section),
-        reply_to=_raw("reply_to", environ, section),
+        from_addr=read.text("from"),
+        reply_to=read.text("reply_to"),
     )

@@ -19,6 +19,7 @@ from imap_tools.errors import ImapToolsError, MailboxFolderSelectError, MailboxL
 
 from lib.errors import UserError
 from lib.replies.matching import Incoming, addresses, message_id, synthetic_id
+from lib.server_settings import SettingsReader
 
 HOST_ENV = "ONBOARDING_IMAP_HOST"
 PORT_ENV = "ONBOARDING_IMAP_PORT"
@@ -72,64 +73,24 @@ class ImapSettings:
         return f"{self.user} at {self.host}:{self.port} ({self.security}), folder {self.folder}"
 
 
-def _raw(name: str, environ: Mapping[str, str], secrets: Mapping[str, Any]) -> str | None:
-    env, key = SOURCES[name]
-    value = environ.get(env)
-    if value is None or not str(value).strip():
-        value = secrets.get(key)
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _named(name: str) -> str:
-    env, key = SOURCES[name]
-    return f"{env} (or [imap] {key})"
-
-
-def _number(name: str, text: str, low: float, high: float) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise MailboxSettingsError(
-            f"{_named(name)}: {text!r}: expected a number from {low:g} to {high:g}"
-        )
-    return value
-
-
 def load(
     environ: Mapping[str, str], secrets: Mapping[str, Any] | None = None
 ) -> ImapSettings | None:
     """The mailbox settings, each from the environment, else the secrets' [imap] section;
     None when no host is set (no mailbox: replies are recorded by hand).
     MailboxSettingsError when a value is set but unusable."""
-    section = secrets or {}
-    host = _raw("host", environ, section)
+    read = SettingsReader(SOURCES, SECRETS_SECTION, MailboxSettingsError, environ, secrets or {})
+    host = read.text("host")
     if host is None:
         return None
-    security = (_raw("security", environ, section) or "tls").lower()
-    if security not in SECURITIES:
-        raise MailboxSettingsError(
-            f"{_named('security')}: {security!r}: expected one of {', '.join(SECURITIES)}"
-        )
-    port = DEFAULT_PORTS[security]
-    port_text = _raw("port", environ, section)
-    if port_text is not None:
-        number = _number("port", port_text, 1, 65535)
-        if number != int(number):
-            raise MailboxSettingsError(f"{_named('port')}: {port_text!r}: a whole number")
-        port = int(number)
-    timeout_text = _raw("timeout", environ, section)
-    timeout = (
-        DEFAULT_TIMEOUT_S
-        if timeout_text is None
-        else _number("timeout", timeout_text, 0.01, MAX_TIMEOUT_S)
-    )
-    user, password = _raw("user", environ, section), _raw("password", environ, section)
+    security = read.security(SECURITIES, "tls")
+    port = read.port(DEFAULT_PORTS[security])
+    timeout = read.timeout(DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S)
+    user, password = read.text("user"), read.text("password")
     if not user or not password:
         raise MailboxSettingsError(
-            f"{HOST_ENV} is set but the login is not: set {_named('user')} and {_named('password')}"
+            f"{HOST_ENV} is set but the login is not: set {read.named('user')} and "
+            f"{read.named('password')}"
         )
     return ImapSettings(
         host=host,
@@ -137,7 +98,7 @@ def load(
         password=password,
         port=port,
         security=security,
-        folder=_raw("folder", environ, section) or DEFAULT_FOLDER,
+        folder=read.text("folder") or DEFAULT_FOLDER,
         timeout_s=timeout,
     )
 
