@@ -66,6 +66,8 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # The owner's own 1-5 read of the relationship, shown beside the computed health.
     relationship_rating: Mapped[int | None] = mapped_column(Integer)
+    # Optimistic locking: an edit based on an older version is refused (lib.errors.Conflict).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -128,6 +130,8 @@ class Step(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: an edit based on an older version is refused (lib.errors.Conflict).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Meeting(Base):
@@ -195,6 +199,8 @@ class HomeworkAssignment(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: an edit based on an older version is refused (lib.errors.Conflict).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class FindingState(Base):
@@ -219,6 +225,8 @@ class FindingState(Base):
     counted_saving_usd: Mapped[float | None] = mapped_column(Float)
     updated_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: an edit based on an older version is refused (lib.errors.Conflict).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Refund(Base):
@@ -330,6 +338,32 @@ class StageOverride(Base):
     reason: Mapped[str] = mapped_column(Text)
     set_by: Mapped[str | None] = mapped_column(String(100))
     set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginSession(Base):
+    """One signed-in browser: its cookie carries the id, checked on every run; a revoked
+    or expired row signs the browser out on every server."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's id
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    client: Mapped[str | None] = mapped_column(String(100))  # the address that signed in
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted per name and per client address by every server."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_kind_key_at", "kind", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # name | address
+    key: Mapped[str] = mapped_column(String(200))
+    failed_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
 class AuditLog(Base):
