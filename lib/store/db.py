@@ -3,15 +3,19 @@ migrations; SQLite takes the write lock up front so writers queue instead of fai
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import URL, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lib import settings
+from lib.errors import UserError
 from lib.store import journal, models
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -23,21 +27,84 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+class DatabaseUrlError(UserError):
+    """A database URL the console cannot use; the message says why and what works."""
+
+
 def make_engine(url: str | None = None) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL. A SQLite file is created 0600 (only its
+    owner reads it); its folder must exist, except the default data folder."""
     url = settings.database_url(url)
-    parsed = make_url(url)
+    parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            from pathlib import Path
-
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _private_sqlite_file(Path(database))
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ModuleNotFoundError, NoSuchModuleError) as missing:
+        driver = getattr(missing, "name", None) or parsed.get_driver_name()
+        raise DatabaseUrlError(
+            f"database URL {_shown(parsed)}: its driver ({driver}) is not installed; "
+            "use postgresql+psycopg://USER:PASSWORD@HOST/DB"
+        ) from None
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(
+            "database URL: not a URL; expected sqlite:///PATH or "
+            "postgresql+psycopg://USER:PASSWORD@HOST/DB"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseUrlError(
+            f"database URL {_shown(parsed)}: the console runs on SQLite or PostgreSQL, "
+            f"not {backend!r}; expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB"
+        )
+    return parsed
+
+
+def _shown(parsed: URL) -> str:
+    return parsed.render_as_string(hide_password=True)
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives its -wal and -shm
+    files the same mode); a mistyped folder is an error, not a new empty database."""
+    folder = path.parent
+    if not folder.is_dir():
+        if folder.resolve() != settings.DATA_DIR.resolve():
+            raise DatabaseUrlError(
+                f"database URL sqlite:///{path}: the folder {folder} does not exist; "
+                "check the path, or create the folder first"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise DatabaseUrlError(
+            f"database URL sqlite:///{path}: cannot open the file ({error.strerror})"
+        ) from None
+    try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists() and companion.stat().st_uid == os.getuid():
+            companion.chmod(0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:
