@@ -9,8 +9,15 @@ import streamlit as st
 
 from lib import ingest
 from lib.csv_safe import to_safe_csv
-from lib.ingest import ImportRejected, Source, posthog_client, posthog_store, posthog_sync
-from ui import access, data, telemetry
+from lib.ingest import (
+    ImportRejected,
+    Source,
+    limits,
+    posthog_client,
+    posthog_store,
+    posthog_sync,
+)
+from ui import access, data, labels, telemetry
 
 RESULT = "data_import_result"
 UPLOADS = "data_uploads"
@@ -27,8 +34,17 @@ st.markdown(
     "all-or-nothing: any problem in any file and nothing is written. Re-importing the same "
     "files changes nothing."
 )
+st.caption(
+    f"Limits: {limits.MAX_FILE_MB} MB a file (usage.csv of 10,000 customers over 120 days "
+    f"is about 640 MB), {limits.MAX_SMALL_FILE_MB} MB for the other files, "
+    f"{limits.MAX_COLUMNS} columns, {limits.MAX_LINE_BYTES // 1024} KB a line."
+)
 files = st.file_uploader(
-    "CSV files", type=["csv"], accept_multiple_files=True, key=UPLOADS, help="Up to 200 MB each"
+    "CSV files",
+    type=["csv"],
+    accept_multiple_files=True,
+    key=UPLOADS,
+    help=f"Up to {limits.MAX_FILE_MB} MB each",
 )
 if st.button(
     "Import",
@@ -54,7 +70,9 @@ if st.button(
             updated=sum(k.updated for k in result.kinds.values()),
         )
     except ImportRejected as rejected:
-        st.session_state[RESULT] = ("rejected", rejected)
+        # A fresh copy: the raised one's traceback holds the files' frames in memory.
+        kept = ImportRejected(rejected.problems, rejected.total)
+        st.session_state[RESULT] = ("rejected", kept)
         telemetry.track(
             "import_failed",
             source="csv",
@@ -89,11 +107,16 @@ if outcome is not None:
             hide_index=True,
         )
         for warning in imported.warnings:
-            st.warning(warning, icon=":material/warning:")
+            st.warning(labels.md(warning), icon=":material/warning:")
     else:
         refused: ImportRejected = detail
+        shown = (
+            f" (the first {len(refused.problems)} below)"
+            if refused.total > len(refused.problems)
+            else ""
+        )
         st.error(
-            f"Import refused, nothing was written: {refused.total} problem(s). "
+            f"Import refused, nothing was written: {refused.total:,} problem(s){shown}. "
             "Fix them in the files and upload again.",
             icon=":material/block:",
         )
@@ -133,7 +156,7 @@ try:
 except posthog_client.ConfigError as error:
     connection = None
     st.info(
-        f"{error}. Put them in the server's environment or at the top of "
+        f"{labels.md(error)}. Put them in the server's environment or at the top of "
         "`.streamlit/secrets.toml`.",
         icon=":material/key:",
     )
@@ -141,7 +164,7 @@ if connection is not None:
     with data.reading() as session:
         synced = posthog_store.last_synced(session, connection)
     st.caption(
-        f"{connection.describe()} · "
+        f"{labels.md(connection.describe())} · "
         + (f"usage synced through {min(synced.values())}" if synced else "never synced")
         + ". Queries: `data/posthog_queries/*.sql`."
     )
@@ -159,7 +182,7 @@ if connection is not None:
         bar = st.progress(0.0, text="Starting...")
 
         def show(progress: posthog_sync.Progress) -> None:
-            bar.progress(min(progress.fraction, 1.0), text=progress.message)
+            bar.progress(min(progress.fraction, 1.0), text=labels.md(progress.message))
 
         try:
             with data.reading() as session:

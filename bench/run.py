@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench import floor, machine, peak, plans
+from bench import big_files, floor, machine, peak, plans
 from lib.accounts import auth
 from lib.store import db, models
 
@@ -548,6 +548,12 @@ def markdown(
         f"{ctx.cold} cold runs (after `ui.data.changed()`, which a write in the app calls: "
         f"every cached read dropped) and {ctx.warm} warm runs (a rerun with caches full, "
         "as a click makes). The script run time of the page, as AppTest reports it.",
+        "- **Big and hostile files** (bench/big_files.py, one run each, generated into a "
+        "temporary folder): a valid 150 MB usage.csv (every metric every day for 120 days) "
+        "into a database with its customers, beside the insert floor for its rows (peak "
+        "memory target: under 500 MB); the same rows naming unknown customers; a "
+        "customers.csv with a million columns; a 50 MB single line. The last three are "
+        "refused (exit status 1, nothing written); the note is the command's message.",
         "- **PostgreSQL**: a throwaway local cluster (tests/pg_server.py: fsync off, "
         "Unix socket, default memory settings); SQLite in WAL mode as the app runs it.",
         "- The machine may be shared: the load average is in the machine table "
@@ -638,6 +644,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", type=int, default=3, help="cold page runs")
     parser.add_argument("--warm", type=int, default=5, help="warm page runs")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--big",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the big and hostile files (bench/big_files.py)",
+    )
+    parser.add_argument(
+        "--big-only", action="store_true", help="only the big and hostile files (no sizes)"
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument(
         "--readme",
@@ -652,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
     auth_path = workdir / "auth.yaml"
     auth.add_user(auth_path, TEAM_USER, "team", password, name=TEAM_USER.title())
     ctx = Context(
-        sizes=tuple(int(s) for s in args.sizes.split(",")),
+        sizes=() if args.big_only else tuple(int(s) for s in args.sizes.split(",")),
         runs=args.runs,
         cold=args.cold,
         warm=args.warm,
@@ -686,6 +701,12 @@ def main(argv: list[str] | None = None) -> int:
                     measure(ctx, size, dbs, csv_dir, rows)
                 del rows
                 shutil.rmtree(csv_dir, ignore_errors=True)
+            if args.big or args.big_only:
+                for dbs in kinds:
+                    folder = workdir / f"big_{dbs.kind}"
+                    folder.mkdir()
+                    ctx.figures += big_files.measure(ctx, dbs, folder, onboarding, ROOT, log)
+                    shutil.rmtree(folder, ignore_errors=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.perf_counter() - started

@@ -1,6 +1,6 @@
-"""Data in: the CSV import and the PostHog sync. Pure: `spec`, `sources`, `parse`, `cells`,
-`validate`, `posthog_client`, `posthog_sync`, `http_retry`. Database: `store` (write,
-after_data_change), `usage_store`, `posthog_store`."""
+"""Data in: the CSV import and the PostHog sync. Pure: `spec`, `sources`, `limits`, `parse`,
+`cells`, `schema`, `validate`, `usage_read`, `posthog_client`, `posthog_sync`, `http_retry`.
+Database: `store` (write, after_data_change), `usage_store`, `posthog_store`."""
 
 from __future__ import annotations
 

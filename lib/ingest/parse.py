@@ -3,17 +3,20 @@ the general reader, and the header's checks."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
 import warnings
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow
 import pyarrow.csv as pyarrow_csv
 
+from lib.ingest.limits import ProblemLog, ignored_columns_warning
 from lib.ingest.sources import Source
 from lib.ingest.spec import SPECS, Problem
 
@@ -70,7 +73,7 @@ def read_frame(source: Source, text: str) -> tuple[pd.DataFrame | None, list[Pro
     except (pd.errors.ParserError, pd.errors.ParserWarning):
         frame, ragged = None, True
     if ragged:
-        return None, ragged_rows(source, text)
+        return None, ragged_rows(source.name, io.StringIO(text))
     assert frame is not None
     frame.columns = header_names(text, list(frame.columns))
     return frame, []
@@ -151,27 +154,50 @@ def read_fast(source: Source) -> tuple[pd.DataFrame, bool] | None:
     return frame, clean
 
 
-def ragged_rows(source: Source, text: str) -> list[Problem]:
-    """Name every row whose field count differs from the header's (error path only)."""
-    reader = csv.reader(io.StringIO(text))
-    problems = []
+def ragged_rows(name: str, lines: Iterable[str]) -> ProblemLog:
+    """Name each row whose field count differs from the header's (error path only): the
+    first MAX_REPORTED_PROBLEMS, the rest counted."""
+    reader = csv.reader(lines)
+    problems = ProblemLog()
     try:
         header = next(reader, [])
         for row in reader:
             if row and len(row) != len(header):
                 problems.append(
                     Problem(
-                        source.name,
+                        name,
                         f"is not a well-formed CSV: {len(row)} fields where the header has "
                         f"{len(header)}",
                         row=reader.line_num,
                     )
                 )
     except csv.Error as error:  # e.g. a lone carriage return inside a field
-        problems.append(
-            Problem(source.name, f"is not a well-formed CSV: {error}", row=reader.line_num)
-        )
-    return problems or [Problem(source.name, "is not a well-formed CSV")]
+        problems.append(Problem(name, f"is not a well-formed CSV: {error}", row=reader.line_num))
+    if not problems.total:
+        problems.append(Problem(name, "is not a well-formed CSV"))
+    return problems
+
+
+def not_utf8(name: str, handle: BinaryIO) -> Problem:
+    """Where a file read a block at a time stops being UTF-8 (error path only)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, rows = 0, 0
+    while block := handle.read(1 << 20):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(block)
+        except UnicodeDecodeError as error:
+            at = max(error.start - pending, 0)
+            byte = block[at : at + 1]
+            return Problem(
+                name,
+                f"is not UTF-8 text (byte 0x{byte.hex()} at position {offset + at}); "
+                "save the file as CSV UTF-8",
+                row=rows + block[:at].count(b"\n") + 1,
+            )
+        offset += len(block)
+        rows += block.count(b"\n")
+    return Problem(name, "is not UTF-8 text; save the file as CSV UTF-8")
 
 
 def check_header(name: str, kind: str, frame: pd.DataFrame) -> tuple[list[Problem], list[str]]:
@@ -183,6 +209,7 @@ def check_header(name: str, kind: str, frame: pd.DataFrame) -> tuple[list[Proble
     duplicates = [c for c, n in Counter(columns).items() if n > 1]
     for column in duplicates:
         problems.append(Problem(name, "the column appears twice", row=1, column=column))
+    ignored: list[str] = []
     for column in columns:
         if column in spec.columns:
             continue
@@ -197,7 +224,9 @@ def check_header(name: str, kind: str, frame: pd.DataFrame) -> tuple[list[Proble
                 )
             )
         else:
-            warnings.append(f"{name}: column '{column}' is not used and was ignored")
+            ignored.append(column)
+    if ignored:  # one warning for all of them
+        warnings.append(ignored_columns_warning(name, ignored))
     for column in spec.required:
         if column not in columns:
             problems.append(

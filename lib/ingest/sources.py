@@ -3,9 +3,11 @@ which of the seven kinds each one is."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -14,10 +16,25 @@ from lib.ingest.spec import KINDS, SPECS, Problem
 
 @dataclass(frozen=True)
 class Source:
-    """One CSV to import: its name (as the user knows it) and its bytes."""
+    """One CSV to import: its name (as the user knows it) and its bytes, or the file
+    that holds them (read when needed: a big usage.csv streams from disk)."""
 
     name: str
-    data: bytes
+    data: bytes = b""
+    path: Path | None = None
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size if self.path is not None else len(self.data)
+
+    def open(self) -> BinaryIO:
+        return self.path.open("rb") if self.path is not None else io.BytesIO(self.data)
+
+    def in_memory(self) -> Source:
+        """The same file with its bytes read (for the kinds read whole)."""
+        if self.path is None:
+            return self
+        return Source(self.name, self.path.read_bytes())
 
 
 @dataclass(frozen=True)
@@ -44,10 +61,11 @@ def kind_from_name(name: str) -> str | None:
 
 def detect_kind(source: Source, frame: pd.DataFrame) -> str | None:
     """By the file's name, else by its header (the first kind whose columns fit)."""
-    kind = kind_from_name(source.name)
-    if kind:
-        return kind
-    columns = set(frame.columns)
+    return kind_from_name(source.name) or kind_from_header(list(frame.columns))
+
+
+def kind_from_header(names: list[str]) -> str | None:
+    columns = set(names)
     for candidate in KINDS:
         if set(SPECS[candidate].required) <= columns and len(columns) <= len(
             SPECS[candidate].columns
@@ -72,9 +90,9 @@ def sources_from_paths(paths: Iterable[str | Path]) -> tuple[list[Source], list[
                         "refunds, contacts)",
                     )
                 )
-            sources += [Source(str(p), p.read_bytes()) for p in found]
+            sources += [Source(str(p), path=p) for p in found]
         elif path.is_file():
-            sources.append(Source(str(path), path.read_bytes()))
+            sources.append(Source(str(path), path=path))
         else:
             problems.append(Problem(str(path), "no such file or folder"))
     return sources, problems

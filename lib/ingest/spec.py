@@ -97,6 +97,11 @@ SPECS: dict[str, FileSpec] = {
 }
 
 
+# A problem keeps at most this much of the value it names (a 50 MB cell is not kept
+# whole in a refusal that the Data page holds on to).
+MAX_VALUE_CHARS = 200
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
@@ -104,6 +109,11 @@ class Problem:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.value is not None and len(self.value) > MAX_VALUE_CHARS:
+            shortened = f"{self.value[:MAX_VALUE_CHARS]}... ({len(self.value):,} characters)"
+            object.__setattr__(self, "value", shortened)
 
     def __str__(self) -> str:
         where = self.file
@@ -121,15 +131,17 @@ class ImportRejected(UserError):
     """Bad input: nothing was written."""
 
     def __init__(self, problems: list[Problem], total: int | None = None) -> None:
-        self.problems = problems
-        self.total = total if total is not None else len(problems)
+        self.problems = list(problems[:MAX_REPORTED_PROBLEMS])
+        # A ProblemLog (lib.ingest.limits) counts the problems it did not keep.
+        counted = getattr(problems, "total", len(problems))
+        self.total = total if total is not None else counted
         super().__init__(self.summary())
 
     def summary(self) -> str:
-        lines = [f"Import refused, nothing was written ({self.total} problem(s)):"]
+        lines = [f"Import refused, nothing was written ({self.total:,} problem(s)):"]
         lines += [f"  {p}" for p in self.problems[:MAX_REPORTED_PROBLEMS]]
-        if self.total > MAX_REPORTED_PROBLEMS:
-            lines.append(f"  ... and {self.total - MAX_REPORTED_PROBLEMS} more")
+        if self.total > len(self.problems):
+            lines.append(f"  ... and {self.total - len(self.problems):,} more")
         return "\n".join(lines)
 
 

@@ -1,10 +1,11 @@
-"""Every source checked into one frame per kind (pandera, lazy): each problem named by
-file, row, column and value. Pure: nothing here reads or writes the database."""
+"""Every source checked into one frame per kind (the pandera schemas of lib.ingest.schema):
+each problem named by file, row, column and value, the first MAX_REPORTED_PROBLEMS built
+and the rest counted. Pure: nothing here reads or writes the database."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,25 +14,22 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from lib.audit.engine import RULE_IDS
-from lib.audit.refunds import SCENARIOS
 from lib.contacts.model import csv_problems as contact_problems
-from lib.ingest.cells import (
-    MAX_COUNT,
-    is_blank,
-    is_date,
-    is_nonnegative_number,
-    is_whole_nonnegative,
-    to_number,
-)
+from lib.ingest.cells import to_number
+from lib.ingest.limits import ProblemLog, scan
 from lib.ingest.parse import check_header, read
+from lib.ingest.schema import (
+    CONFIG_EXPECTED,
+    MAX_CELL_CHARS,
+    config_value_ok,
+    schema,
+    unstorable,
+    unstorable_message,
+)
 from lib.ingest.sources import FrameSource, Source, detect_kind, sources_from_paths
 from lib.ingest.spec import KINDS, SPECS, ImportRejected, Problem
-from lib.program.timeline import CUSTOMER_STATUSES, RECORDED_STATUSES, STEPS
-from lib.refunds.records import DATES
-from lib.vocabulary import CONFIG_KEYS, ENTRY_REASONS, METRICS, PRODUCTS, REFUND_STATUSES
-
-REFUND_DATES = tuple(d for d in DATES if d != "billing_month")
+from lib.ingest.usage_read import UsageReader
+from lib.vocabulary import CONFIG_KEYS
 
 
 @dataclass(frozen=True)
@@ -41,139 +39,9 @@ class Loaded:
     kind: str
     files: list[str]
     frame: pd.DataFrame  # the spec's columns + _file + _row
-
-
-def _config_value_ok(frame: pd.DataFrame) -> pd.Series:
-    kinds = frame["key"].map(CONFIG_KEYS)
-    value = frame["value"]
-    lowered = value.str.lower()
-    numbers = to_number(value)
-    ok = pd.Series(True, index=frame.index)
-    ok[kinds.eq("on_off")] = lowered.isin(["on", "off"])
-    ok[kinds.eq("bool")] = lowered.isin(["true", "false"])
-    ok[kinds.eq("person_profiles")] = value.isin(["always", "identified_only"])
-    whole = numbers.notna() & numbers.ge(0) & numbers.eq(numbers.round())
-    ok[kinds.isin(["count", "seconds"])] = whole
-    ok[kinds.eq("fraction")] = numbers.between(0, 1)
-    ok[kinds.eq("text")] = value.ne("")
-    return ok.astype(bool)
-
-
-CONFIG_EXPECTED = {
-    "on_off": "on or off",
-    "bool": "true or false",
-    "person_profiles": "always or identified_only",
-    "count": "a whole number >= 0",
-    "seconds": "a whole number of seconds >= 0",
-    "fraction": "a number from 0 to 1",
-    "text": "a value",
-}
-
-
-def _required(column: str) -> pa.Check:
-    return pa.Check(lambda s: s.ne(""), error="a value is required")
-
-
-def _unique(message: str) -> pa.Check:
-    return pa.Check(lambda s: ~s.duplicated(keep="first"), error=message)
-
-
-def _one_of(values: Iterable[str], allow_blank: bool = False) -> pa.Check:
-    allowed = list(values)
-    shown = ", ".join(allowed)
-    extra = " (or empty)" if allow_blank else ""
-    return pa.Check(
-        lambda s: s.isin(allowed) | (is_blank(s) if allow_blank else False),
-        error=f"one of: {shown}{extra}",
-    )
-
-
-def _date_check(allow_blank: bool = False) -> pa.Check:
-    if allow_blank:
-        return pa.Check(lambda s: is_date(s) | is_blank(s), error="a date YYYY-MM-DD or empty")
-    return pa.Check(is_date, error="a date YYYY-MM-DD")
-
-
-def _money_check() -> pa.Check:
-    return pa.Check(
-        lambda s: is_nonnegative_number(s) | is_blank(s), error="a number >= 0 or empty"
-    )
-
-
-def _schema(kind: str, present: set[str]) -> pa.DataFrameSchema:
-    def column(*checks: pa.Check) -> pa.Column:
-        return pa.Column(checks=list(checks), required=False)
-
-    columns: dict[str, pa.Column]
-    if kind == "customers":
-        columns = {
-            "customer_id": column(
-                _required("customer_id"), _unique("customer_id appears more than once")
-            ),
-            "name": column(_required("name")),
-            "segment_entered_on": column(_date_check()),
-            "entry_reason": column(_one_of(ENTRY_REASONS, allow_blank=True)),
-            "mrr_usd": column(_money_check()),
-            "extended_until": column(_date_check(allow_blank=True)),
-            "status": column(_one_of(CUSTOMER_STATUSES, allow_blank=True)),
-        }
-    elif kind == "subscriptions":
-        columns = {
-            "customer_id": column(_required("customer_id")),
-            "product": column(_one_of(PRODUCTS)),
-            "billing_limit_usd": column(_money_check()),
-        }
-    elif kind == "config":
-        columns = {
-            "customer_id": column(_required("customer_id")),
-            "key": column(_one_of(CONFIG_KEYS)),
-        }
-    elif kind == "usage":
-        columns = {
-            "customer_id": column(_required("customer_id")),
-            "date": column(_date_check()),
-            "metric": column(_one_of(METRICS)),
-            "value": column(
-                pa.Check(
-                    is_whole_nonnegative,
-                    error=f"a whole number >= 0 (a daily count, at most {MAX_COUNT})",
-                )
-            ),
-        }
-    elif kind == "steps":
-        columns = {
-            "customer_id": column(_required("customer_id")),
-            "step": column(_one_of(STEPS)),
-            "status": column(_one_of(RECORDED_STATUSES)),
-            "date": column(_date_check()),
-        }
-    elif kind == "contacts":  # every other cell: lib.contacts.model.csv_problems
-        columns = {"customer_id": column(_required("customer_id"))}
-    else:
-        columns = {
-            "customer_id": column(_required("customer_id")),
-            "scenario": column(_one_of(SCENARIOS)),
-            "billing_month": column(
-                pa.Check(
-                    lambda s: is_date(s) & s.str.endswith("-01"),
-                    error="the first day of the billing month, YYYY-MM-01",
-                )
-            ),
-            "amount_usd": column(pa.Check(is_nonnegative_number, error="a number >= 0")),
-            "status": column(_one_of(REFUND_STATUSES)),
-            "rule": column(_one_of(RULE_IDS, allow_blank=True)),
-            "invoice_change": column(
-                pa.Check(
-                    lambda s: s.str.lower().isin(["true", "false"]) | is_blank(s),
-                    error="true or false (or empty)",
-                )
-            ),
-            "issued_usd": column(_money_check()),
-            **{name: column(_date_check(allow_blank=True)) for name in REFUND_DATES},
-        }
-    return pa.DataFrameSchema(
-        {name: col for name, col in columns.items() if name in present}, strict=False
-    )
+    # usage.csv: its cells were checked as they were read (lib.ingest.usage_read), and
+    # the frame holds categories (a few bytes a row) and the counts as int64.
+    checked: bool = False
 
 
 def _at(frame: pd.DataFrame, index: Any, column: str) -> str:
@@ -193,41 +61,76 @@ def problem_at(
     )
 
 
-def _problems(loaded: Loaded) -> list[Problem]:
+def check_failures(
+    checks: pa.DataFrameSchema, frame: pd.DataFrame
+) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(column, what it expects, positions of the rows that fail) for each check of the
+    schema, in order: pandera's checks, run here so that counting a million failures
+    does not build a million failure cases."""
+    for name, column in checks.columns.items():
+        if name not in frame.columns:
+            continue
+        series = frame[name]
+        for check in column.checks:
+            passed = check(series).check_output.reindex(series.index, fill_value=True)
+            failed = np.flatnonzero(~passed.to_numpy(dtype=bool))
+            if len(failed):
+                yield str(name), str(check.error), failed
+
+
+def _problems(loaded: Loaded, problems: ProblemLog) -> None:
     frame = loaded.frame
-    problems: list[Problem] = []
-    schema = _schema(loaded.kind, set(frame.columns))
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        cases = cases[cases["index"].notna()]
-        for index, check, column in zip(
-            cases["index"].tolist(), cases["check"].tolist(), cases["column"].tolist(), strict=True
+    before = problems.total
+    if not loaded.checked:  # usage.csv's cells were checked a chunk at a time
+        for column, expected, failed in check_failures(
+            schema(loaded.kind, set(frame.columns)), frame
         ):
-            problems.append(problem_at(frame, int(index), str(check), str(column)))
-    problems += _unstorable(loaded)
+            problems.add_each(
+                frame.index[failed], lambda i, e=expected, c=column: problem_at(frame, i, e, c)
+            )
+        _unstorable(loaded, problems)
     spec = SPECS[loaded.kind]
-    if loaded.kind == "config" and not problems:
-        ok = _config_value_ok(frame)
-        for index in frame.index[~ok]:
+    if loaded.kind == "config" and problems.total == before:
+
+        def config_problem(index: Any) -> Problem:
             key = _at(frame, index, "key")
             expected = CONFIG_EXPECTED[CONFIG_KEYS[key]]
-            problems.append(problem_at(frame, index, f"for key {key}: {expected}", "value"))
-    if loaded.kind == "refunds" and not problems:
-        problems += _refund_problems(frame)
+            return problem_at(frame, index, f"for key {key}: {expected}", "value")
+
+        problems.add_each(frame.index[~config_value_ok(frame)], config_problem)
+    if loaded.kind == "refunds" and problems.total == before:
+        _refund_problems(frame, problems)
     if loaded.kind == "contacts":
         problems += _contact_problems(frame)
     elif len(spec.key) > 1 and set(spec.key) <= set(frame.columns):
-        repeated = frame.duplicated(list(spec.key), keep="first")
-        for index in frame.index[repeated]:
+
+        def repeated(index: Any) -> Problem:
             key = ", ".join(f"{k}={_at(frame, index, k)}" for k in spec.key)
-            expected = f"the same {' + '.join(spec.key)} appears earlier ({key})"
-            problems.append(problem_at(frame, index, expected))
-    return problems
+            return problem_at(
+                frame, index, f"the same {' + '.join(spec.key)} appears earlier ({key})"
+            )
+
+        problems.add_each(frame.index[repeated_rows(frame, spec.key)], repeated)
 
 
-def _refund_problems(frame: pd.DataFrame) -> list[Problem]:
+def repeated_rows(frame: pd.DataFrame, key: tuple[str, ...]) -> np.ndarray:
+    """Positions of the rows whose key appeared in an earlier row. usage.csv's frame
+    (categories): by one int64 per row, sorted (a tenth of pandas' hash table)."""
+    columns = [frame[k] for k in key]
+    if not all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
+        return np.flatnonzero(frame.duplicated(list(key), keep="first").to_numpy())
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for column in columns:
+        combined *= len(column.cat.categories)
+        combined += column.cat.codes.to_numpy()
+    order = np.argsort(combined, kind="stable")  # equal keys keep the file's order
+    ordered = combined[order]
+    del combined
+    later = order[1:][ordered[1:] == ordered[:-1]]
+    return np.sort(later)
+
+
+def _refund_problems(frame: pd.DataFrame, problems: ProblemLog) -> None:
     """What a refund's status needs from its other cells (the cells themselves are valid)."""
 
     def cells(column: str) -> pd.Series:
@@ -235,25 +138,26 @@ def _refund_problems(frame: pd.DataFrame) -> list[Problem]:
             return frame[column]
         return pd.Series("", index=frame.index, dtype=object)
 
+    def each(mask: pd.Series, expected: str, column: str) -> None:
+        problems.add_each(frame.index[mask], lambda i: problem_at(frame, i, expected, column))
+
     status = frame["status"]
-    problems = [
-        problem_at(frame, index, "an issued refund needs the date it was issued", "issued_on")
-        for index in frame.index[status.eq("issued") & cells("issued_on").eq("")]
-    ]
-    problems += [
-        problem_at(frame, index, "a declined refund needs the reason why", "decision_reason")
-        for index in frame.index[
-            status.eq("declined") & cells("decision_reason").str.strip().eq("")
-        ]
-    ]
+    each(
+        status.eq("issued") & cells("issued_on").eq(""),
+        "an issued refund needs the date it was issued",
+        "issued_on",
+    )
+    each(
+        status.eq("declined") & cells("decision_reason").str.strip().eq(""),
+        "a declined refund needs the reason why",
+        "decision_reason",
+    )
     issued, amount = to_number(cells("issued_usd")), to_number(frame["amount_usd"])
-    problems += [
-        problem_at(
-            frame, index, "at most amount_usd (a refund is issued up to its amount)", "issued_usd"
-        )
-        for index in frame.index[issued.gt(amount + 0.005)]
-    ]
-    return problems
+    each(
+        issued.gt(amount + 0.005),
+        "at most amount_usd (a refund is issued up to its amount)",
+        "issued_usd",
+    )
 
 
 def _contact_problems(frame: pd.DataFrame) -> list[Problem]:
@@ -268,31 +172,24 @@ def _contact_problems(frame: pd.DataFrame) -> list[Problem]:
     ]
 
 
-def _unstorable(loaded: Loaded) -> list[Problem]:
-    """Text no database column can hold: longer than the column, or with a NUL
-    character. PostgreSQL refuses both (SQLite would keep them), so both
-    databases refuse them here, before anything is written."""
+def _unstorable(loaded: Loaded, problems: ProblemLog) -> None:
     frame = loaded.frame
     spec = SPECS[loaded.kind]
-    problems: list[Problem] = []
     for column in spec.columns:
         if column not in frame.columns:
             continue
-        length: float = spec.lengths.get(column) or float("inf")
+        length = spec.lengths.get(column) or MAX_CELL_CHARS
         # Distinct values only: a usage file repeats a few hundred ids a million times.
-        distinct = pd.Series(frame[column].unique(), dtype=object).astype(str)
-        bad = distinct[distinct.str.contains("\x00", regex=False) | distinct.str.len().gt(length)]
+        distinct = pd.Series(frame[column].unique(), dtype=object)
+        bad = distinct[unstorable(length, distinct)]
         if bad.empty:
             continue
-        for index in frame.index[frame[column].isin(set(bad))]:
-            value = _at(frame, index, column)
-            expected = (
-                "contains a NUL character (0x00), which cannot be stored; remove it"
-                if "\x00" in value
-                else f"at most {length} characters (this has {len(value)})"
-            )
-            problems.append(problem_at(frame, index, expected, column))
-    return problems
+
+        def problem(index: Any, column: str = column, length: int = length) -> Problem:
+            expected = unstorable_message(_at(frame, index, column), length)
+            return problem_at(frame, index, expected, column)
+
+        problems.add_each(frame.index[frame[column].isin(set(bad))], problem)
 
 
 def validate_sources(sources: list[Source]) -> tuple[dict[str, Loaded], list[str]]:
@@ -315,12 +212,23 @@ def validate_paths(paths: Iterable[str | Path]) -> tuple[dict[str, Loaded], list
 
 
 def load(sources: list[Source]) -> tuple[dict[str, Loaded], list[Problem], list[str]]:
-    """Decode, parse and validate every source: (rows of each kind, problems, warnings)."""
-    problems: list[Problem] = []
+    """Decode, parse and validate every source: (rows of each kind, problems (the first
+    MAX_REPORTED_PROBLEMS, and how many in `.total`), warnings). Each file's bytes are
+    checked against lib.ingest.limits first; usage.csv is read a chunk at a time."""
+    problems = ProblemLog()
     warnings: list[str] = []
     frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
     files: dict[str, list[str]] = defaultdict(list)
+    usage = UsageReader(problems, warnings)
     for source in sources:
+        found = scan(source)
+        if found.problem is not None:
+            problems.append(found.problem)
+            continue
+        if found.kind == "usage":
+            usage.read(source, found.header)
+            continue
+        source = source.in_memory()
         frame, clean, read_problems = read(source)
         if frame is None:
             problems += read_problems
@@ -343,14 +251,20 @@ def load(sources: list[Source]) -> tuple[dict[str, Loaded], list[Problem], list[
             problems,
             warnings,
         )
-    return _combine(frames, files, problems), problems, warnings
+    loaded = _combine(frames, files, problems)
+    read_usage = usage.loaded()
+    if read_usage is not None:
+        usage_files, usage_frame = read_usage
+        loaded["usage"] = Loaded("usage", usage_files, usage_frame, checked=True)
+        _problems(loaded["usage"], problems)
+    return loaded, problems, warnings
 
 
 def load_frames(
     sources: list[FrameSource],
 ) -> tuple[dict[str, Loaded], list[Problem], list[str]]:
     """Header checks and validation of ready-made frames, as `load` does for files."""
-    problems: list[Problem] = []
+    problems = ProblemLog()
     warnings: list[str] = []
     frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
     files: dict[str, list[str]] = defaultdict(list)
@@ -387,7 +301,7 @@ def _accept(
 
 
 def _combine(
-    frames: dict[str, list[pd.DataFrame]], files: dict[str, list[str]], problems: list[Problem]
+    frames: dict[str, list[pd.DataFrame]], files: dict[str, list[str]], problems: ProblemLog
 ) -> dict[str, Loaded]:
     loaded: dict[str, Loaded] = {}
     for kind in KINDS:
@@ -399,5 +313,5 @@ def _combine(
             if column in combined.columns and combined[column].hasnans:
                 combined[column] = combined[column].fillna("")
         loaded[kind] = Loaded(kind, files[kind], combined)
-        problems += _problems(loaded[kind])
+        _problems(loaded[kind], problems)
     return loaded
