@@ -24,6 +24,7 @@ from lib.ingest import Source
 from lib.meetings import Attendee, MeetingUpdate, ScheduleRequest
 from lib.program import step_store
 from lib.store import db, models
+from lib.store.versions import EditConflict
 from tests import db_support
 from tests.csv_fixtures import import_sources
 
@@ -312,3 +313,46 @@ def test_twenty_users_write_the_same_step_at_once(customers: Engine, db_url: str
     outreach = rows["initial_outreach"]
     assert outreach.note == outreach.recorded_by  # one whole write won, not a mix
     assert rows["first_meeting"].status == "scheduled"
+
+
+# ------------------------------------------------------------------ one form, twenty savers
+
+
+def test_twenty_users_save_the_same_form_at_once(customers: Engine, db_url: str) -> None:
+    """Twenty people who all saw nothing recorded for a step (version 0) save it at once,
+    then twenty who all saw version 1 save its note: each time one save is written and
+    nineteen are refused as conflicts (lib.store.versions), none with a database error."""
+    day = ENTERED + dt.timedelta(days=3)
+    refused: list[str] = []
+    lock = threading.Lock()
+
+    def save(n: int, engine: Engine, change: Callable[..., Any], *args: Any, **kw: Any) -> None:
+        try:
+            db_support.write(engine, user(n), change, *args, **kw)
+        except EditConflict as conflict:
+            with lock:
+                refused.append(str(conflict))
+
+    def first_time(n: int, engine: Engine) -> None:
+        save(n, engine, step_store.record, SHARED, "homework", "done", day, user(n), version=0)
+
+    run_together(db_url, first_time)
+    assert len(refused) == USERS - 1
+    assert all("while you had it open" in message for message in refused)
+    assert count(customers, models.Step, models.Step.customer_id == SHARED) == 1
+    with db.read_session(customers) as session:
+        (row,) = session.scalars(select(models.Step).where(models.Step.customer_id == SHARED))
+        winner = row.recorded_by
+        assert (row.note, row.version) == (winner, 1)
+    assert all(f"{winner} recorded" in message for message in refused)
+
+    refused.clear()
+
+    def note(n: int, engine: Engine) -> None:
+        save(n, engine, step_store.set_note, SHARED, "homework", f"note {n}", version=1)
+
+    run_together(db_url, note)
+    assert len(refused) == USERS - 1
+    with db.read_session(customers) as session:
+        (row,) = session.scalars(select(models.Step).where(models.Step.customer_id == SHARED))
+    assert row.version == 2 and row.note == f"note {int(str(row.recorded_by)[4:])}"

@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib import audit
 from lib.audit import finding_store, health_store
+from lib.program import step_store
 from lib.program.report import CustomerReport
 from ui import actions, data, labels
 
@@ -57,8 +58,10 @@ def finding_card(
             links.link_button("Docs", f.docs_url, icon=":material/menu_book:")
         if not can_write:
             return
+        key = f"finding_{customer_id}_{f.rule}"
+        shown = actions.base(key, f.version)  # the decision the card showed (docs/rules.md)
+        actions.conflict(key)
         with buttons:
-            key = f"finding_{customer_id}_{f.rule}"
             if f.state == "open":
                 fix_col, dismiss_col = st.columns(2)
                 if fix_col.button("Mark fixed", key=f"{key}_fixed", icon=":material/build:"):
@@ -66,8 +69,9 @@ def finding_card(
                         f"mark {f.title.lower()} fixed",
                         f"{f.title}: fixed on {as_of:%Y-%m-%d}.",
                         lambda session: finding_store.set_state(
-                            session, customer_id, f.rule, "fixed", on=as_of
+                            session, customer_id, f.rule, "fixed", on=as_of, version=shown
                         ),
+                        seen=key,
                     )
                 with dismiss_col.popover("Dismiss", icon=":material/block:"):
                     reason = st.text_input("Why? (kept in the log)", key=f"{key}_reason")
@@ -82,15 +86,19 @@ def finding_card(
                                 "dismissed",
                                 on=as_of,
                                 reason=reason,
+                                version=shown,
                             ),
+                            seen=key,
+                            yours=reason,
                         )
             elif st.button("Reopen", key=f"{key}_reopen", icon=":material/restart_alt:"):
                 actions.apply(
                     f"reopen {f.title.lower()}",
                     f"{f.title}: open again.",
                     lambda session: finding_store.set_state(
-                        session, customer_id, f.rule, "open", on=as_of
+                        session, customer_id, f.rule, "open", on=as_of, version=shown
                     ),
+                    seen=key,
                 )
 
 
@@ -135,6 +143,12 @@ def health_panel(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
     for risk in score.risks:
         st.markdown(f":red[:material/warning:] {labels.md(risk)}")
     rating = score.relationship_rating
+    seen = f"rating_{rep.customer_id}"
+    if can_write:
+        with data.reading() as session:  # the score is cached; the version is read now
+            edits = step_store.customer_edits(session, rep.customer_id)
+        rating, shown = edits.relationship_rating, actions.base(seen, edits.version)
+        actions.conflict(seen)
     if not can_write:
         st.caption(f"Relationship (owner's 1-5): {rating if rating else 'not rated'}")
         return
@@ -149,5 +163,8 @@ def health_panel(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
         actions.apply(
             "rate the relationship",
             f"Relationship rated {chosen if chosen else 'none'}.",
-            lambda session: health_store.set_relationship(session, rep.customer_id, chosen),
+            lambda session: health_store.set_relationship(
+                session, rep.customer_id, chosen, version=shown
+            ),
+            seen=seen,
         )

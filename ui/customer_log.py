@@ -17,6 +17,7 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
     """What is recorded per step, and the forms that record, correct and extend."""
     with data.reading() as session:
         entries = step_store.recorded(session, rep.customer_id)
+        edits = step_store.customer_edits(session, rep.customer_id)
     table = pd.DataFrame(
         [
             {
@@ -39,12 +40,17 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
     if rep.customer.extended_until:
         st.caption(
             f"Program extended to {labels.day(rep.customer.extended_until)}: "
-            f"{rep.customer.extension_reason or 'no reason recorded'}"
+            f"{labels.md(rep.customer.extension_reason or 'no reason recorded')}"
         )
     if not can_write:
         st.caption("Read-only: your role cannot change the step log.")
         return
-
+    # The versions the forms below were showing when a button was pressed (docs/rules.md).
+    steps_seen, extension_seen = f"steps_{rep.customer_id}", f"extension_{rep.customer_id}"
+    shown = actions.base(steps_seen, step_store.versions_of(entries))
+    shown_customer = actions.base(extension_seen, edits.version)
+    actions.conflict(steps_seen)
+    actions.conflict(extension_seen)
     record_col, other_col = st.columns(2)
     with record_col, st.form("customer_record", border=True):
         st.markdown("**Record a step**")
@@ -63,7 +69,13 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
                 f"{labels.step(step)} recorded as {chosen_status} on {on:%Y-%m-%d}.",
                 telemetry.after(
                     lambda session: step_store.record(
-                        session, rep.customer_id, step, chosen_status, on, note or None
+                        session,
+                        rep.customer_id,
+                        step,
+                        chosen_status,
+                        on,
+                        note or None,
+                        version=shown.get(step, 0),
                     ),
                     "step_recorded",
                     customer_id=rep.customer_id,
@@ -71,6 +83,7 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
                     status=chosen_status,
                     source="customer",
                 ),
+                seen=steps_seen,
             )
     with other_col:
         with st.form("customer_extend", border=True):
@@ -90,7 +103,10 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
                 actions.apply(
                     "extend the program",
                     f"Program extended to {until:%Y-%m-%d}.",
-                    lambda session: step_store.extend(session, rep.customer_id, until, reason),
+                    lambda session: step_store.extend(
+                        session, rep.customer_id, until, reason, version=shown_customer
+                    ),
+                    seen=extension_seen,
                 )
         recorded_steps = [s for s in timeline.STEPS if s in entries]
         if recorded_steps:
@@ -106,14 +122,18 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
                         "change a step's note",
                         f"Note of {labels.step(which).lower()} saved.",
                         lambda session: step_store.set_note(
-                            session, rep.customer_id, which, new_note
+                            session, rep.customer_id, which, new_note, version=shown.get(which, 0)
                         ),
+                        seen=steps_seen,
                     )
                 if right.form_submit_button("Clear what was recorded", icon=":material/undo:"):
                     actions.apply(
                         "clear a recorded step",
                         f"{labels.step(which)} is computed from the timeline again.",
-                        lambda session: step_store.clear(session, rep.customer_id, which),
+                        lambda session: step_store.clear(
+                            session, rep.customer_id, which, version=shown.get(which, 0)
+                        ),
+                        seen=steps_seen,
                     )
         if rep.customer.extended_until:
             with st.form("customer_unextend", border=True):
@@ -122,7 +142,10 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
                     actions.apply(
                         "remove the extension",
                         "Extension removed.",
-                        lambda session: step_store.extend(session, rep.customer_id, None, why),
+                        lambda session: step_store.extend(
+                            session, rep.customer_id, None, why, version=shown_customer
+                        ),
+                        seen=extension_seen,
                     )
 
 

@@ -45,7 +45,7 @@ def draw(
 def _add(customer_id: str, task: homework.Task, library: homework.Library) -> None:
     actions.apply(
         ACTION,
-        f"Added: {task.title}",
+        f"Added: {labels.md(task.title)}",
         lambda session: homework.add(session, customer_id, task.id, library=library),
     )
 
@@ -97,7 +97,7 @@ def _own_task(customer_id: str) -> None:
         if st.button("Add my task", key="hw_custom_add"):
             actions.apply(
                 ACTION,
-                f"Added: {title}",
+                f"Added: {labels.md(title)}",
                 lambda session: homework.add(
                     session, customer_id, homework.CUSTOM_TASK, title=title, body=body
                 ),
@@ -110,15 +110,31 @@ def _draft(number: int, item: homework.AssignmentView, can_write: bool) -> None:
         cells[0].markdown(f"**{number}. {labels.md(item.title)}**")
         if not can_write:
             return
+        seen = f"hw_{item.id}"
+        shown = actions.base(seen, item.version)  # the item as the page showed it
+        actions.conflict(seen)
         if cells[1].button("", key=f"hw_up_{item.id}", icon=":material/arrow_upward:", help="Up"):
-            actions.apply(ACTION, "Moved up.", lambda session: homework.move(session, item.id, -1))
+            actions.apply(
+                ACTION,
+                "Moved up.",
+                lambda session: homework.move(session, item.id, -1, version=shown),
+                seen=seen,
+            )
         if cells[2].button(
             "", key=f"hw_down_{item.id}", icon=":material/arrow_downward:", help="Down"
         ):
-            actions.apply(ACTION, "Moved down.", lambda session: homework.move(session, item.id, 1))
+            actions.apply(
+                ACTION,
+                "Moved down.",
+                lambda session: homework.move(session, item.id, 1, version=shown),
+                seen=seen,
+            )
         if cells[3].button("", key=f"hw_del_{item.id}", icon=":material/delete:", help="Remove"):
             actions.apply(
-                ACTION, f"Removed: {item.title}", lambda session: homework.remove(session, item.id)
+                ACTION,
+                f"Removed: {labels.md(item.title)}",
+                lambda session: homework.remove(session, item.id, version=shown),
+                seen=seen,
             )
         with st.expander("Edit the wording"):
             title = st.text_input(
@@ -135,5 +151,6 @@ def _draft(number: int, item: homework.AssignmentView, can_write: bool) -> None:
                 actions.apply(
                     ACTION,
                     "Wording saved.",
-                    lambda session: homework.edit(session, item.id, title, body),
+                    lambda session: homework.edit(session, item.id, title, body, version=shown),
+                    seen=seen,
                 )

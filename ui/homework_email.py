@@ -102,10 +102,15 @@ def draw(
         offer=bool(drafts),
     )
     if drafts and can_write:
-        _mark_sent(customer_id, len(drafts), check_in, as_of)
+        _mark_sent(customer_id, homework.draft_versions(drafts), check_in, as_of)
 
 
-def _mark_sent(customer_id: str, count: int, check_in: dt.date | None, as_of: dt.date) -> None:
+def _mark_sent(
+    customer_id: str, drafts: dict[int, int], check_in: dt.date | None, as_of: dt.date
+) -> None:
+    seen, count = f"hw_drafts_{customer_id}", len(drafts)
+    shown = actions.base(seen, drafts)  # the drafts the email above was showing
+    actions.conflict(seen)
     s1, s2 = st.columns([1, 2], vertical_alignment="bottom")
     sent_on = s1.date_input("Sent on", value=as_of, key="hw_sent_on", format="YYYY-MM-DD")
     if s2.button("Mark as sent", type="primary", key="hw_mark_sent", icon=":material/send:"):
@@ -114,9 +119,12 @@ def _mark_sent(customer_id: str, count: int, check_in: dt.date | None, as_of: dt
             f"Homework sent ({count} task(s)); the homework step is done on "
             f"{sent_on:%d %b}. Tasks with a condition are checked after every import.",
             telemetry.after(
-                lambda session: homework.mark_sent(session, customer_id, sent_on, check_in),
+                lambda session: homework.mark_sent(
+                    session, customer_id, sent_on, check_in, seen=shown
+                ),
                 "homework_sent",
                 customer_id=customer_id,
                 tasks=count,
             ),
+            seen=seen,
         )

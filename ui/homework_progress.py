@@ -38,13 +38,15 @@ def draw(
         return
     st.caption("Tick a task by hand when the data cannot show it.")
     for item in sent:
+        shown = actions.base(f"hw_{item.id}", item.version)  # as the page showed it
+        actions.conflict(f"hw_{item.id}")
         cells = st.columns([6, 2], vertical_alignment="center")
         cells[0].markdown(labels.md(item.title))
         if item.done:
             if cells[1].button("Not done", key=f"hw_untick_{item.id}"):
-                _tick(item, False, as_of)
+                _tick(item, False, as_of, shown)
         elif cells[1].button("Done", key=f"hw_tick_{item.id}", icon=":material/check:"):
-            _tick(item, True, as_of)
+            _tick(item, True, as_of, shown)
     if st.button("Check against the data now", key="hw_verify", icon=":material/fact_check:"):
         actions.apply(
             "check homework",
@@ -53,9 +55,12 @@ def draw(
         )
 
 
-def _tick(item: homework.AssignmentView, done: bool, as_of: dt.date) -> None:
+def _tick(item: homework.AssignmentView, done: bool, as_of: dt.date, shown: int) -> None:
     actions.apply(
         "tick homework",
-        f"{'Ticked' if done else 'Marked not done'}: {item.title}",
-        lambda session: homework.tick(session, item.id, done, on=as_of if done else None),
+        f"{'Ticked' if done else 'Marked not done'}: {labels.md(item.title)}",
+        lambda session: homework.tick(
+            session, item.id, done, on=as_of if done else None, version=shown
+        ),
+        seen=f"hw_{item.id}",
     )

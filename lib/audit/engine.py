@@ -193,6 +193,8 @@ def apply_states(
         decided = states.get(customer_id, {})
         for finding in findings:
             state = decided.get(finding.rule)
+            # The decision's version, which a card names when it saves (0: none recorded).
+            finding.version = int(getattr(state, "version", 0) or 0) if state is not None else 0
             if state is None or state.state == "open":
                 finding.state = "open"
                 finding.note = state.note if state is not None else None

@@ -42,6 +42,8 @@ class Finding:
     one_off_usd: float = 0.0
     # Why the state is what it is (a reopened fix, a dismissal's reason).
     note: str | None = None
+    # The version of the team's decision it was read with (lib.store.versions; 0: none).
+    version: int = 0
 
     @property
     def is_money(self) -> bool:

@@ -1,5 +1,9 @@
 """The team's decisions on findings (open, fixed, dismissed) and the audit written down
-after every import (docs/rules.md, "Findings and their states")."""
+after every import (docs/rules.md, "Findings and their states").
+
+A decision's version (lib.store.versions) moves when its state, note or reason does, by
+hand or by `sync`, not when an import only refreshes the saving; a card names the version
+it showed (0: no decision recorded) and a save based on another one is refused."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lib.audit.data import AuditData
@@ -14,7 +19,7 @@ from lib.audit.engine import RULES_BY_ID, apply_states, run
 from lib.audit.finding import STATES, Finding
 from lib.audit.totals import Totals, money_totals, overlaps
 from lib.errors import UserError
-from lib.store import journal, models
+from lib.store import journal, models, versions
 from lib.store.customer_data import load_customer_data
 
 
@@ -52,13 +57,15 @@ def set_state(
     note: str | None = None,
     *,
     est_monthly_saving_usd: float | None = None,
+    version: int | None = None,
 ) -> models.FindingState:
     """Record a decision on one finding.
 
     `fixed`: `on` is the day it was fixed (default today). `dismissed`: needs a
     `reason`. `open`: clears the fix date (a reopened finding). The estimated
     saving is kept from the audit (computed on `on` when no row exists yet)
-    unless given. Raises FindingStateError on bad input.
+    unless given. Raises FindingStateError on bad input; EditConflict when
+    `version` (the one the card showed, 0: no decision) is not the stored one.
     """
     if rule not in RULES_BY_ID:
         raise FindingStateError(f"unknown audit rule {rule!r}")
@@ -72,13 +79,21 @@ def set_state(
         raise FindingStateError(f"no such customer {customer_id!r}")
     user = journal.user_of(session)
     row = session.get(models.FindingState, (customer_id, rule))
+    versions.check(
+        _what(rule),
+        version,
+        versions.NOTHING if row is None else row.version,
+        lambda: _stored(session, row),
+    )
     saving = est_monthly_saving_usd
     if saving is None and (row is None or not row.est_monthly_saving_usd):
         found = for_customer(session, customer_id, day, include_closed=True)
         saving = next((f.est_monthly_saving_usd for f in found if f.rule == rule), 0.0)
+    created = row is None
     if row is None:
         row = models.FindingState(customer_id=customer_id, rule=rule, first_seen_on=day)
         session.add(row)
+    decision = (row.state, row.fixed_on, row.reason, row.note)
     row.state = state
     row.fixed_on = day if state == "fixed" else None
     row.reason = reason if state == "dismissed" else None
@@ -89,8 +104,33 @@ def set_state(
     if row.first_seen_on is None:
         row.first_seen_on = day
     row.updated_by = user
-    session.flush()
+    if not created and decision != (row.state, row.fixed_on, row.reason, row.note):
+        versions.bump(row)
+    try:
+        with session.begin_nested():  # a writer outside the lock: a conflict, no traceback
+            session.flush()
+    except IntegrityError:
+        first = session.get(models.FindingState, (customer_id, rule), populate_existing=True)
+        raise versions.EditConflict(
+            _what(rule), versions.NOTHING, _stored(session, first)
+        ) from None
     return row
+
+
+def _what(rule: str) -> str:
+    return f"the decision on \u201c{RULES_BY_ID[rule].title}\u201d"
+
+
+def _stored(session: Session, row: models.FindingState | None) -> versions.Stored:
+    """A decision as stored now, for a refusal."""
+    if row is None:
+        return versions.Stored(versions.NOTHING, "no decision recorded (open)")
+    now = {"fixed": f"fixed on {row.fixed_on}", "dismissed": "dismissed"}.get(row.state, row.state)
+    if row.reason:
+        now += f" (reason: \u201c{row.reason}\u201d)"
+    if row.note:
+        now += f", note: \u201c{row.note}\u201d"
+    return versions.Stored(row.version, now, row.updated_by, row.updated_at)
 
 
 @dataclass
@@ -145,6 +185,7 @@ def sync(session: Session, as_of: dt.date, customer_id: str | None = None) -> Sy
                 row.note = finding.note
                 row.counted_saving_usd = share
                 row.updated_by = user
+                versions.bump(row)
                 result.reopened.append((cid, rule))
             elif row.state == "open" and (
                 abs((row.est_monthly_saving_usd or 0.0) - finding.est_monthly_saving_usd) >= 0.01
@@ -161,6 +202,7 @@ def sync(session: Session, as_of: dt.date, customer_id: str | None = None) -> Sy
             row.fixed_on = as_of
             row.note = f"No longer in the data on {as_of.isoformat()}"
             row.updated_by = user
+            versions.bump(row)
             result.closed.append((cid, rule))
     _insert_logged(session, user, new_rows)
     session.flush()

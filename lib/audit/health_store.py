@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from lib.audit.health import Health, from_data
 from lib.errors import NotFound, UserError
-from lib.store import models
+from lib.store import models, versions
 from lib.store.customer_data import load_customer_data
 
 
@@ -20,11 +20,21 @@ def for_customer(session: Session, customer_id: str, as_of: dt.date) -> Health:
     return found[customer_id]
 
 
-def set_relationship(session: Session, customer_id: str, rating: int | None) -> None:
-    """The owner's own 1-5 read of the relationship (None clears it)."""
+def set_relationship(
+    session: Session, customer_id: str, rating: int | None, *, version: int | None = None
+) -> None:
+    """The owner's own 1-5 read of the relationship (None clears it). `version`: the
+    customer's, as the form showed it (lib.store.versions: someone else's change refuses)."""
     if rating is not None and (isinstance(rating, bool) or rating not in range(1, 6)):
         raise UserError(f"relationship rating must be 1-5 or empty, not {rating!r}")
     customer = session.get(models.Customer, customer_id)
     if customer is None:
         raise NotFound(f"no such customer {customer_id!r}")
+    versions.check(
+        "this customer's relationship rating",
+        version,
+        customer.version,
+        lambda: versions.customer_now(session, customer),
+    )
     customer.relationship_rating = rating
+    versions.bump(customer)

@@ -26,11 +26,13 @@ from lib.homework.email import (
 )
 from lib.homework.library import CUSTOM_TASK, LIBRARY_PATH, Library, Task, load_library
 from lib.homework.store import (
+    HomeworkConflict,
     HomeworkError,
     VerifyResult,
     add,
     assignments,
     completion_summary,
+    draft_versions,
     edit,
     load_facts,
     mark_sent,
@@ -57,6 +59,7 @@ __all__ = [
     "Email",
     "EmailItem",
     "Facts",
+    "HomeworkConflict",
     "HomeworkError",
     "HomeworkSummary",
     "Library",
@@ -68,6 +71,7 @@ __all__ = [
     "assignments",
     "completion_summary",
     "default_recap",
+    "draft_versions",
     "edit",
     "email_items",
     "evaluate",

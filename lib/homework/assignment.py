@@ -24,6 +24,7 @@ class AssignmentView:
     evidence: str | None
     docs_url: str | None
     verifiable: bool  # the library has a condition for it
+    version: int = 1  # what a form showing it names when it saves (lib.store.versions)
 
     @property
     def done(self) -> bool:

@@ -1,25 +1,46 @@
 """Homework in the database: a customer's facts for conditions, the builder's writes
-(add, remove, move, edit, tick, mark sent) and verification after every import."""
+(add, remove, move, edit, tick, mark sent) and verification after every import.
+
+Every write to an item takes a new version (the mapper counts them); a form names the
+`version` it showed and a stale one is refused (lib.store.versions.EditConflict), as is
+adding a task someone added meanwhile or marking sent a draft list that changed."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lib.errors import UserError
+from lib.errors import Conflict, UserError
 from lib.homework.assignment import AssignmentView, HomeworkSummary
 from lib.homework.conditions import MAX_WINDOW_DAYS, Facts, evaluate
 from lib.homework.library import CUSTOM_TASK, Library, load_library
 from lib.homework.suggestions import SUGGESTION_LIMIT, FindingLike, Suggestion, suggest
-from lib.store import journal, models
+from lib.store import journal, models, versions
 
 
 class HomeworkError(UserError):
     """A homework action the builder refuses; the message says why."""
+
+
+class HomeworkConflict(HomeworkError, Conflict):
+    """Someone changed the customer's homework first (added the same task, changed the
+    draft being marked sent); nothing of yours was written."""
+
+
+def _last_change(session: Session, customer_id: str, assignment_id: int | None = None) -> str:
+    """ " by <who> at <when> UTC" from the audit log (the item's, else the customer's list)."""
+    log = models.AuditLog
+    stmt = select(log.user, log.at).where(
+        log.customer_id == customer_id, log.entity == models.HomeworkAssignment.__tablename__
+    )
+    if assignment_id is not None:
+        stmt = stmt.where(log.entity_id == str(assignment_id))
+    row = session.execute(stmt.order_by(log.at.desc(), log.id.desc()).limit(1)).first()
+    return f" by {row[0]} at {row[1]:%Y-%m-%d %H:%M} UTC" if row else ""
 
 
 def load_facts(session: Session, customer_id: str, days: int = MAX_WINDOW_DAYS) -> Facts:
@@ -96,6 +117,7 @@ def _to_view(row: models.HomeworkAssignment, library: Library) -> AssignmentView
         evidence=row.evidence,
         docs_url=task.docs_url if task else None,
         verifiable=bool(task and task.verify is not None),
+        version=row.version,
     )
 
 
@@ -143,8 +165,13 @@ def add(
     if session.get(models.Customer, customer_id) is None:
         raise HomeworkError(f"customer {customer_id!r} does not exist")
     rows = _rows(session, customer_id)
-    if task is not None and any(r.task_id == task_id for r in rows):
-        raise HomeworkError(f"{task.title!r} is already in this customer's homework")
+    there = next((r for r in rows if task is not None and r.task_id == task_id), None)
+    if there is not None:
+        raise HomeworkConflict(
+            f"{there.title!r} is already in this customer's homework (added"
+            f"{_last_change(session, customer_id, there.id) or ' meanwhile'}); it is now "
+            f"{_now(there)}. Nothing of yours was written."
+        )
     row = models.HomeworkAssignment(
         customer_id=customer_id,
         task_id=task_id,
@@ -159,15 +186,47 @@ def add(
     return row.id
 
 
-def _own_row(session: Session, assignment_id: int) -> models.HomeworkAssignment:
+def _now(row: models.HomeworkAssignment) -> str:
+    status = {"draft": "in the draft", "sent": f"sent on {row.sent_on}"}.get(row.status)
+    return f"\u201c{row.title}\u201d, number {row.position + 1}, " + (
+        status or f"done on {row.done_on} ({row.verified_by or 'by hand'})"
+    )
+
+
+def _stored(session: Session, row: models.HomeworkAssignment) -> versions.Stored:
+    who, when = versions.last_change(
+        session, models.HomeworkAssignment.__tablename__, str(row.id), row.customer_id
+    )
+    return versions.Stored(row.version, _now(row), who, when or row.updated_at)
+
+
+def _removed(session: Session, assignment_id: int) -> versions.Stored:
+    who, when = versions.last_change(
+        session, models.HomeworkAssignment.__tablename__, str(assignment_id), None
+    )
+    return versions.Stored(versions.NOTHING, "no longer in the homework", who, when)
+
+
+def _own_row(
+    session: Session, assignment_id: int, version: int | None = None
+) -> models.HomeworkAssignment:
+    """The item, as the form that showed `version` of it may change it (None: unchecked)."""
     row = session.get(models.HomeworkAssignment, assignment_id)
+    what = (
+        f"homework item {assignment_id}"
+        if row is None
+        else f"the homework item \u201c{row.title}\u201d"
+    )
+    if row is None and version is not None:
+        raise versions.EditConflict(what, version, _removed(session, assignment_id))
     if row is None:
         raise HomeworkError(f"homework item {assignment_id} does not exist (removed meanwhile?)")
+    versions.check(what, version, row.version, lambda: _stored(session, row))
     return row
 
 
-def remove(session: Session, assignment_id: int) -> None:
-    row = _own_row(session, assignment_id)
+def remove(session: Session, assignment_id: int, *, version: int | None = None) -> None:
+    row = _own_row(session, assignment_id, version)
     if row.status != "draft":
         raise HomeworkError(f"{row.title!r} was already sent; tick it instead of removing it")
     customer_id = row.customer_id
@@ -176,9 +235,9 @@ def remove(session: Session, assignment_id: int) -> None:
     _renumber(_rows(session, customer_id))
 
 
-def move(session: Session, assignment_id: int, delta: int) -> None:
+def move(session: Session, assignment_id: int, delta: int, *, version: int | None = None) -> None:
     """Move an item up (delta < 0) or down in the customer's list."""
-    row = _own_row(session, assignment_id)
+    row = _own_row(session, assignment_id, version)
     rows = _rows(session, row.customer_id)
     index = next(i for i, r in enumerate(rows) if r.id == assignment_id)
     target = max(0, min(len(rows) - 1, index + delta))
@@ -188,20 +247,29 @@ def move(session: Session, assignment_id: int, delta: int) -> None:
     _renumber(rows)
 
 
-def edit(session: Session, assignment_id: int, title: str, body: str) -> None:
+def edit(
+    session: Session, assignment_id: int, title: str, body: str, *, version: int | None = None
+) -> None:
     title = title.strip()
     if not title:
         raise HomeworkError("a homework task needs a title")
-    row = _own_row(session, assignment_id)
+    row = _own_row(session, assignment_id, version)
     if row.title != title[:300]:
         row.title = title[:300]
     if (row.body or "") != body:
         row.body = body
 
 
-def tick(session: Session, assignment_id: int, done: bool, on: dt.date | None = None) -> None:
+def tick(
+    session: Session,
+    assignment_id: int,
+    done: bool,
+    on: dt.date | None = None,
+    *,
+    version: int | None = None,
+) -> None:
     """Mark a sent item done (or not) by hand."""
-    row = _own_row(session, assignment_id)
+    row = _own_row(session, assignment_id, version)
     if row.status == "draft":
         raise HomeworkError("send the homework before ticking it off")
     if done:
@@ -211,12 +279,31 @@ def tick(session: Session, assignment_id: int, done: bool, on: dt.date | None = 
         row.status, row.done_on, row.verified_by, row.evidence = "sent", None, None, None
 
 
+def draft_versions(items: Iterable[AssignmentView]) -> dict[int, int]:
+    """id -> version of the draft items a page shows (what `mark_sent` checks)."""
+    return {i.id: i.version for i in items if i.status == "draft"}
+
+
 def mark_sent(
-    session: Session, customer_id: str, on: dt.date, check_in_on: dt.date | None = None
+    session: Session,
+    customer_id: str,
+    on: dt.date,
+    check_in_on: dt.date | None = None,
+    *,
+    seen: Mapping[int, int] | None = None,
 ) -> int:
-    """Every draft item becomes sent; the homework step is done on `on`. Returns the count."""
+    """Every draft item becomes sent; the homework step is done on `on`. Returns the count.
+    `seen`: the drafts the page showed (draft_versions); refused when they changed since."""
     user = journal.user_of(session)
     drafts = [r for r in _rows(session, customer_id) if r.status == "draft"]
+    if seen is not None and dict(seen) != {r.id: r.version for r in drafts}:
+        listed = "; ".join(f"{n}. {r.title}" for n, r in enumerate(drafts, start=1))
+        raise HomeworkConflict(
+            f"The draft homework changed after you opened it (last"
+            f"{_last_change(session, customer_id) or ' meanwhile'}); it is now: "
+            f"{listed or 'empty'}. Nothing was marked sent: reload, check the email, then "
+            "mark it sent again."
+        )
     if not drafts:
         raise HomeworkError("there is no draft homework to send")
     for row in drafts:

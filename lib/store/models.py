@@ -66,7 +66,8 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # The owner's own 1-5 read of the relationship, shown beside the computed health.
     relationship_rating: Mapped[int | None] = mapped_column(Integer)
-    # Optimistic locking: an edit based on an older version is refused (lib.errors.Conflict).
+    # Optimistic locking of the extension and the rating (lib.store.versions): bumped
+    # explicitly by the writers that matter, not the mapper (imports write Core UPDATEs).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -130,8 +131,11 @@ class Step(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    # Optimistic locking: an edit based on an older version is refused (lib.errors.Conflict).
+    # Optimistic locking: an edit based on an older version is refused (lib.store.versions).
+    # Every ORM write takes a new one; steps.csv (a Core UPDATE) adds one itself.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Meeting(Base):
@@ -199,8 +203,11 @@ class HomeworkAssignment(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    # Optimistic locking: an edit based on an older version is refused (lib.errors.Conflict).
+    # Optimistic locking: an edit based on an older version is refused (lib.store.versions).
+    # Every write is the ORM's, so every write takes a new one.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class FindingState(Base):
@@ -225,7 +232,8 @@ class FindingState(Base):
     counted_saving_usd: Mapped[float | None] = mapped_column(Float)
     updated_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    # Optimistic locking: an edit based on an older version is refused (lib.errors.Conflict).
+    # Optimistic locking of the decision (lib.store.versions): bumped explicitly when the
+    # state, note or reason changes, not when an import refreshes the saving.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
