@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import errors, frame, login, telemetry
+from ui import errors, frame, labels, login, telemetry
 
 st.set_page_config(
     page_title="Onboarding console",
@@ -101,7 +101,9 @@ def main() -> None:
         st.navigation(login.sign_in_pages(authenticator, PAGES), position="hidden").run()
         return
     if user.role not in ROLE_PAGES:
-        st.error(f"Your login has an unknown role ({user.role!r}); ask an admin to fix it.")
+        st.error(
+            f"Your login has an unknown role ({labels.md(repr(user.role))}); ask an admin to fix it."
+        )
         return
     login.restore_deep_link()
     page = st.navigation(pages_for(user.role))

@@ -59,14 +59,14 @@ if not customer_id:
     pick_customer(None)
 rep = data.report_for(customer_id, as_of)
 if rep is None:
-    pick_customer(f"No customer with id {customer_id!r}. Pick one below.")
+    pick_customer(f"No customer with id {labels.md(repr(customer_id))}. Pick one below.")
 assert rep is not None
 customer = rep.customer
 line = rep.timeline
 telemetry.customer_opened(rep.customer_id)
 
 # ------------------------------------------------------------------ header (always visible)
-st.set_page_config(page_title=f"{customer.name} · week {line.program_week}")
+st.set_page_config(page_title=f"{labels.unreordered(customer.name)} · week {line.program_week}")
 with st.sidebar:
     st.divider()
     st.markdown(

@@ -153,7 +153,8 @@ data = _load(database, as_of)
 filters = choose_filters(data)
 result = _compute(data, database, as_of, filters)
 st.caption(
-    f"Every chart covers the same customers: {filters.describe()}. As of {as_of.isoformat()}."
+    f"Every chart covers the same customers: {labels.md(filters.describe())}. "
+    f"As of {as_of.isoformat()}."
 )
 
 for column, (label, value) in zip(st.columns(len(result.headline)), result.headline, strict=True):

@@ -101,7 +101,7 @@ if last:
 
 # ------------------------------------------------------------------ the list
 if work.customers == 0:
-    who = "You own" if owner == me else f"{owner_label(chosen)} owns"
+    who = "You own" if owner == me else f"{labels.md(owner_label(chosen))} owns"
     st.info(
         f"{who} no customers. Switch the list above to cover a colleague, or ask an admin to "
         "set `owner` in customers.csv (Data page).",

@@ -1,7 +1,10 @@
 """How the console names its codes and amounts for people: one table, one money format,
-for pages, emails and CSV exports (pure)."""
+for pages, emails and CSV exports; and the one escape that makes user text inert in
+Markdown, `md` (pure; docs/rules.md, "User text")."""
 
 from __future__ import annotations
+
+import re
 
 from lib.pricing import usd
 from lib.program.timeline import STEP_LABELS
@@ -71,3 +74,42 @@ def money(amount: float | None, cents: bool = True) -> str:
     if cents:
         return f"${usd(amount):,.2f}"
     return f"${usd(amount):,.0f}"
+
+
+# ------------------------------------------------------------------ user text in Markdown
+
+# Every ASCII punctuation character: CommonMark lets a backslash escape any of them, and
+# then none starts structure (headings, lists, quotes, tables, HTML, links, images,
+# emphasis, code, entities, setext underlines) nor Streamlit's `$` maths or `:` directives.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Right-to-left and left-to-right overrides, embeddings, isolates and marks: shown as
+# U+FFFD, so nobody can reorder what a line seems to say.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What the renderers match in text after the escapes are read: emoji and icon shortcodes
+# (":smile:", ":material/home:"), autolinks ("http://", "www.", "a@b.com"). An invisible
+# zero-width space after a ":" or "@" that text follows, and after a "www" before ".",
+# breaks them all (browsers show nothing; Playwright's text matching ignores it too).
+_ZERO_WIDTH_SPACE = "\u200b"
+_LINK_MARKS = re.compile(r"\\[:@](?=\S)|(?i:www)(?=\\\.)")
+
+
+def unreordered(text: object) -> str:
+    """Plain user text (a browser tab's title) with its bidirectional controls as U+FFFD."""
+    return _BIDI.sub("\ufffd", str(text))
+
+
+def md(text: object) -> str:
+    """User text (names, notes, reasons, CSV and PostHog values) made inert in Markdown:
+    it shows as written and nothing in it becomes structure, a link, an image, HTML, maths,
+    an icon, an emoji or a colour. Every ASCII punctuation character is backslash-escaped;
+    a zero-width space follows a ":" or "@" before text (and a "www" before "."), so shortcodes
+    and autolinks never fire; bidirectional controls become U+FFFD; each new line becomes a
+    hard line break (a line of its own, never a paragraph, a heading or a code block)."""
+    value = unreordered(text)
+    lines = [line.lstrip(" \t") for line in value.splitlines()]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    escaped = "\\\n".join(_PUNCTUATION.sub(r"\\\1", line) for line in lines)
+    return _LINK_MARKS.sub(lambda m: m.group(0) + _ZERO_WIDTH_SPACE, escaped)

@@ -2,7 +2,7 @@
 text, never HTML (nothing escaped, every variable must exist); and `inert_dollars`, which
 keeps Markdown's dollar signs from turning into maths (ui.labels.markdown uses it too).
 
-Filters: `md` (text from the data, inert in Markdown), `usd` (cents, for tables),
+Filters: `md` (text from the data, inert in Markdown: lib.labels.md, the one escape), `usd` (cents, for tables),
 `dollars` (whole dollars, for prose: "about $1,080 a month") and `inert_dollars` (a
 Markdown template wraps itself in it); docs/rules.md, "Outreach emails"."""
 
@@ -18,7 +18,6 @@ from lib import labels, pricing, settings
 
 TEMPLATES_DIR = settings.DATA_DIR / "templates"
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
 _CENTS = re.compile(r"\$(\d[\d,]*\.\d\d)\b")
 # What inert_dollars leaves alone (code, escapes) and what it escapes (a bare $).
 _DOLLARS = re.compile(
@@ -28,12 +27,6 @@ _DOLLARS = re.compile(
     r"|(?P<dollar>\$)",
     re.MULTILINE,
 )
-
-
-def md(value: Any) -> str:
-    """Escape text from the data (names) so Markdown shows it as written ($ included:
-    a Markdown viewer may read text between two dollar signs as maths)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
 
 
 def inert_dollars(markdown: str) -> str:
@@ -65,7 +58,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["md"] = md
+    env.filters["md"] = labels.md
     env.filters["usd"] = lambda amount: labels.money(float(amount))
     env.filters["dollars"] = lambda amount: dollars(float(amount))
     env.filters["inert_dollars"] = inert_dollars

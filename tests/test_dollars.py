@@ -99,7 +99,7 @@ def test_an_amount_for_markdown() -> None:
 
 def test_user_text_stays_inert() -> None:
     assert latex_stretches(labels.md("$x^2$ and $y$ Corp")) == []
-    assert latex_stretches(templates.md("$x^2$ and $y$ Corp")) == []
+    assert latex_stretches(labels.md("$x^2$ and $y$ Corp")) == []
 
 
 # ------------------------------------------------------------------ every page

@@ -115,7 +115,7 @@ def test_build_send_and_verify(login_app: Callable[..., AppTest], app_engine: En
 
     # The email: Markdown and plain text, with the tasks in order and their links.
     markdown, text = (c.value for c in at.code[:2])
-    assert "### 1. Share the dashboard in #product" in markdown
+    assert "### 1. Share the dashboard in \\#product" in markdown  # a title is escaped
     assert "Build the activation dashboard" in markdown
     assert "(https://posthog.com/docs/product-analytics/dashboards)" in markdown
     assert "1. Share the dashboard in #product" in text and "](" not in text

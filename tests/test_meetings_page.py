@@ -20,6 +20,7 @@ from lib.meetings import ics
 from lib.store import db, models
 from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
+from tests.markdown_text import shown
 
 PAGE = "app_pages/meetings.py"
 
@@ -85,7 +86,7 @@ def test_schedule_then_log_held_with_fixed_findings(
     )
     at.button(key="mtg_new_submit").click().run()
     assert page_errors(at) == []
-    assert "scheduled for Mon 16 Mar 10:00 Europe/Berlin" in at.success[0].value
+    assert "scheduled for Mon 16 Mar 10:00 Europe/Berlin" in shown(at.success[0].value)
 
     with db.read_session(app_engine) as session:
         meeting = session.scalars(

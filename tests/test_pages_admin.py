@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from lib.accounts import auth
 from lib.store import db, models
 from tests.apptest_support import AS_OF, PASSWORD, new_app, page_errors, sign_in
+from tests.markdown_text import shown
 
 DATA = "app_pages/data.py"
 USERS = "app_pages/users.py"
@@ -142,7 +143,7 @@ def test_change_role_reset_password_remove(
     at.text_input(key="users_password_new").input("brand-new-password")
     at.button(key="FormSubmitter:users_password-Reset password").click()
     at.run()
-    assert "Done: reset priya's password." in at.success[0].value
+    assert "Done: reset priya's password." in shown(at.success[0].value)
     old = sign_in(new_app().run(), "priya", PASSWORD)
     assert [e.value for e in old.error] == ["Wrong username or password."]
     new = sign_in(new_app().run(), "priya", "brand-new-password")

@@ -13,6 +13,7 @@ from lib.audit import finding_store
 from lib.store import db, models
 from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
+from tests.markdown_text import shown
 
 CUSTOMER = "ollivander-games-00033"  # priya's, week 4, initial outreach overdue, 5 findings
 PAGE = "app_pages/customer.py"
@@ -190,7 +191,9 @@ def test_missing_customer_offers_a_picker(
 ) -> None:
     at = login_app("priya", page=PAGE, query=query)
     assert not at.exception
-    assert [w.value for w in at.warning] == ([warning + ". Pick one below."] if warning else [])
+    assert [shown(w.value) for w in at.warning] == (
+        [warning + ". Pick one below."] if warning else []
+    )
     assert at.selectbox(key="customer_pick")
 
 

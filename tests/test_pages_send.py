@@ -20,6 +20,7 @@ from lib.program import step_store
 from lib.store import db, models
 from tests.apptest_support import AS_OF, PASSWORD, page_errors
 from tests.mail_servers import SmtpServer
+from tests.markdown_text import shown
 
 CUSTOMER = "ollivander-games-00033"  # priya's, week 4, initial outreach overdue
 CUSTOMER_PAGE = "app_pages/customer.py"
@@ -143,7 +144,7 @@ def test_a_bad_address_is_refused_and_nothing_recorded(
     at.text_area(key=f"{KEY}_to").input("Ann <ann@ollivander>")
     at.button(key=f"{KEY}_send").click().run()
     assert [e.value for e in at.exception] == []
-    (error,) = [e.value for e in at.error]
+    (error,) = [shown(e.value) for e in at.error]
     assert "is not a valid email address" in error and "ann@ollivander" in error
     assert configured.received == [] and sent_rows(app_engine) == []
     assert step(app_engine, CUSTOMER, "initial_outreach") is None

@@ -16,6 +16,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -152,7 +153,13 @@ class FakePostHog:
 
 @pytest.fixture
 def posthog() -> Iterator[FakePostHog]:
-    fake = FakePostHog()
+    with serve(FakePostHog()) as fake:
+        yield fake
+
+
+@contextmanager
+def serve(fake: FakePostHog) -> Iterator[FakePostHog]:
+    """`fake` answering on a free 127.0.0.1 port (its url set) until the block ends."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

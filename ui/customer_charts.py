@@ -204,7 +204,7 @@ def usage_charts(rep: CustomerReport, as_of: dt.date) -> None:
         )
         with grid[index % 2].container(border=True):
             billed = billed_by_product.get(product, 0.0)
-            st.markdown(f"**{PRODUCT_LABELS.get(product, product)}**")
+            st.markdown(f"**{labels.md(PRODUCT_LABELS.get(product, product))}**")
             if billed:
                 st.caption(f"Billed this window: {labels.money_md(billed)}")
             st.altair_chart((band + lines + spikes).properties(height=200), width="stretch")

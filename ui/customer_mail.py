@@ -132,7 +132,7 @@ def check_mailbox(mailbox: replies.ImapSettings, rep: CustomerReport) -> None:
                 known = replies.known(session, replies.team_addresses(mailbox, logins))
             found = replies.collect(mailbox, known, replies.default_since(today))
     except UserError as error:
-        st.error(labels.markdown(f"{error}; nothing was recorded."), icon=":material/error:")
+        st.error(f"{labels.md(error)}; nothing was recorded.", icon=":material/error:")
         return
     mine = sum(1 for reply in found.new if reply.customer_id == rep.customer_id)
     actions.apply(

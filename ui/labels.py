@@ -1,16 +1,16 @@
 """How the pages say things: statuses as colours and badges, dates, safe Markdown.
 
 Names of codes and money come from lib.labels (one table for pages, emails and CSVs).
-Two kinds of Markdown: user text goes through `md` (everything inert), Markdown the app
+Two kinds of Markdown: user text goes through `md` (lib.labels.md, the one escape:
+everything inert, docs/rules.md "User text"), Markdown the app
 wrote (an email preview, a notice, a caption with amounts) through `markdown` (only `$`
 escaped, so "$3,000 ... $1,081" never turns into maths and the formatting survives)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-from lib.labels import ENTRY_REASON_LABELS, PROGRAM_STATUS_LABELS, label, money
+from lib.labels import ENTRY_REASON_LABELS, PROGRAM_STATUS_LABELS, label, md, money, unreordered
 from lib.templates import inert_dollars
 
 # Step statuses, in the order a legend lists them, with their colours.
@@ -32,12 +32,6 @@ STEP_STATUS_BADGES: dict[str, str] = {
     "upcoming": "gray",
     "skipped": "gray",
 }
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$&])")
-
-
-def md(text: object) -> str:
-    """User text made inert inside Markdown (names and notes come from CSVs)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def markdown(text: object) -> str:
@@ -51,7 +45,14 @@ def money_md(amount: float | None, cents: bool = True) -> str:
     return markdown(money(amount, cents))
 
 
-__all__ = ["ENTRY_REASON_LABELS", "PROGRAM_STATUS_LABELS", "label", "money"]
+__all__ = [
+    "ENTRY_REASON_LABELS",
+    "PROGRAM_STATUS_LABELS",
+    "label",
+    "md",
+    "money",
+    "unreordered",
+]
 
 
 def step(step_name: str) -> str:

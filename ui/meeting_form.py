@@ -129,7 +129,7 @@ def remember_conflict(mid: int, refused: MeetingConflict) -> None:
 
 
 def conflict_panel(mid: int, conflict: dict[str, Any]) -> None:
-    st.error(conflict["message"], icon=":material/sync_problem:")
+    st.error(labels.md(conflict["message"]), icon=":material/sync_problem:")
     who = conflict["current"]["updated_by"] or "someone"
     st.dataframe(
         pd.DataFrame(
@@ -234,7 +234,8 @@ def show_meeting(mid: int, clock: Clock, zones: list[str], as_of: dt.date) -> No
             # Nothing typed yet: quietly show the newer version.
             load_form(mid, current)
             st.info(
-                f"{current.updated_by or 'Someone'} updated this meeting; showing their version.",
+                f"{labels.md(current.updated_by or 'Someone')} updated this meeting; "
+                "showing their version.",
                 icon=":material/sync:",
             )
             base = current
@@ -382,7 +383,7 @@ def save(current: MeetingView, base: MeetingView, clock: Clock) -> None:
         remember_conflict(mid, refused)
         st.rerun()
     except UserError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(labels.md(error), icon=":material/error:")
         return
     st.session_state.pop(conflict_key(mid), None)
     st.session_state[f"mtg_reload_{mid}"] = True

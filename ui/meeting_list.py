@@ -80,7 +80,7 @@ def day_table(views: list[MeetingView], where: str, clock: Clock) -> None:
                 f"{labels.md(view.customer_name)} · {KIND_LABELS.get(view.kind, view.kind)}"
             )
             cells[2].write(status_text(view, clock.ref_now))
-            cells[3].write(view.owner or "-")
+            cells[3].markdown(labels.md(view.owner or "-"))
             cells[4].write(f"{len(view.attendees)} attendee(s)")
             with cells[5]:
                 open_button(view, where)

@@ -13,7 +13,7 @@ from lib import mail, meetings
 from lib.meetings import KIND_LABELS, MeetingError, ScheduleRequest
 from lib.program import portfolio
 from lib.program.report import CustomerReport
-from ui import access, actions, data, login, send_panel, telemetry
+from ui import access, actions, data, labels, login, send_panel, telemetry
 from ui.meeting_list import open_next
 
 
@@ -144,14 +144,14 @@ def schedule_form(as_of: dt.date, default_tz: str, zones: list[str]) -> None:
         with access.writing("schedule a meeting") as session:
             new_id = meetings.schedule(session, request)
     except MeetingError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(labels.md(error), icon=":material/error:")
         return
     telemetry.track("meeting_scheduled", customer_id=customer_id, kind=kind)
     open_next(new_id)
     st.session_state.pop("mtg_new_prefill_for", None)
     actions.post(
-        f"{KIND_LABELS[kind]} with {choices[customer_id].split(' (')[0]} "
-        f"scheduled for {day:%a %d %b} {time:%H:%M} {tz}. "
+        f"{KIND_LABELS[kind]} with {labels.md(rep.customer.name if rep else customer_id)} "
+        f"scheduled for {day:%a %d %b} {time:%H:%M} {labels.md(tz)}. "
         "Download the invite below."
     )
     st.rerun()

@@ -65,7 +65,7 @@ def skip(item: worklist.NoReply, on: dt.date) -> None:
         with access.writing("skip to the final outreach") as session:
             before = stage_store.skip_to_final(session, item.customer_id, on)
     except UserError as error:
-        st.error(labels.markdown(error), icon=":material/error:")
+        st.error(labels.md(error), icon=":material/error:")
         return
     st.session_state[LAST_SKIP] = {
         "customer_id": item.customer_id,

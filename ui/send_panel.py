@@ -197,7 +197,7 @@ def _send(draft: SendDraft, key: str, settings: SmtpSettings) -> None:
             meeting_id=draft.meeting_id,
             check_in_on=draft.check_in_on,
         )
-        with st.spinner(f"Sending through {settings.where}..."):
+        with st.spinner(f"Sending through {labels.md(settings.where)}..."):
             result = mail.send(lambda: access.writing("send an email"), outgoing, settings)
     except UserError as error:
         st.error(labels.md(error), icon=":material/error:")

@@ -100,6 +100,7 @@ def render_email(
     context = {
         "customer_name": customer_name,
         "greeting": ", ".join(n for n in recipient_names if n) or "there",
+        "names": [n for n in recipient_names if n],  # each through md in the Markdown
         "sender_name": sender_name,
         "recap": recap.strip(),
         "items": list(items),

@@ -180,8 +180,8 @@ def render_html(markdown: str) -> str:
 
 def plain_text(markdown: str) -> str:
     """The text part: the Markdown as written, without its backslash escapes (a draft's
-    `\\$` reads `$`), ending in one new line."""
-    return _ESCAPED.sub(r"\1", markdown).strip("\n") + "\n"
+    `\\$` reads `$`) and the zero-width spaces lib.labels.md adds, ending in one new line."""
+    return _ESCAPED.sub(r"\1", markdown).replace("\u200b", "").strip("\n") + "\n"
 
 
 def _one_line(value: str) -> str:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from lib.labels import md
 from lib.mail.compose import Attachment, formatted
 from lib.meetings import ics
 from lib.meetings.model import KIND_LABELS, MeetingView
-from lib.templates import md
 
 
 @dataclass(frozen=True)
