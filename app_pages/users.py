@@ -1,5 +1,5 @@
 """Users (admin): list, add, change role, name refund approvers, reset password, remove
-logins (lib.accounts.auth + audit log)."""
+logins (lib.accounts.auth + audit log); clear sign-in locks (lib.accounts.guard_store)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from lib import accounts
-from lib.accounts.auth import MIN_PASSWORD_LENGTH
+from lib.accounts import guard_store, login_guard
+from lib.accounts.auth import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
 from lib.vocabulary import ROLES
-from ui import access, actions, login, settings
+from ui import access, actions, data, labels, login, sessions, settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -48,14 +49,13 @@ st.dataframe(
 
 def apply(action: str, change: Callable[[Session], object]) -> None:
     """One login change as the signed-in admin; its error shows inline."""
-    actions.apply(action, f"Done: {action}.", change, access.ADMINS)
+    actions.apply(action, f"Done: {labels.md(action)}.", change, access.ADMINS)
 
 
-def reset_password(session: Session, username: str, password: str) -> None:
-    accounts.reset_password(session, path, username, password)
-    login.guard().clear(username)  # a locked-out user may sign in at once
-
-
+PASSWORD_HELP = (
+    f"{MIN_PASSWORD_LENGTH} characters to {MAX_PASSWORD_BYTES} bytes, no space at either end; "
+    "share it privately. Every session of the login ends."
+)
 names = sorted(everyone)
 add_tab, role_tab, approver_tab, password_tab, remove_tab = st.tabs(
     ["Add", "Change role", "Refund approvers", "Reset password", "Remove"]
@@ -71,7 +71,7 @@ with add_tab, st.form("users_add", clear_on_submit=True, border=False):
         "Password",
         type="password",
         key="users_add_password",
-        help=f"At least {MIN_PASSWORD_LENGTH} characters; share it privately.",
+        help=PASSWORD_HELP,
     )
     revops = cols[1].checkbox(
         "Approves refunds (revenue operations)",
@@ -82,7 +82,8 @@ with add_tab, st.form("users_add", clear_on_submit=True, border=False):
     if st.form_submit_button("Add login", icon=":material/person_add:", type="primary"):
         if username.strip().lower() in everyone:
             st.error(
-                f"{username.strip().lower()} already exists: use Change role or Reset password.",
+                f"{labels.md(username.strip().lower())} already exists: use Change role or "
+                "Reset password.",
                 icon=":material/error:",
             )
         else:
@@ -132,12 +133,12 @@ with password_tab, st.form("users_password", clear_on_submit=True, border=False)
         "New password",
         type="password",
         key="users_password_new",
-        help=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        help=PASSWORD_HELP,
     )
     if st.form_submit_button("Reset password", icon=":material/key:") and who_pw:
         apply(
             f"reset {who_pw}'s password",
-            lambda session: reset_password(session, who_pw, new_password),
+            lambda session: accounts.reset_password(session, path, who_pw, new_password),
         )
 
 with remove_tab, st.form("users_remove", border=False):
@@ -154,3 +155,31 @@ with remove_tab, st.form("users_remove", border=False):
                 f"remove {who_rm}",
                 lambda session: accounts.remove(session, path, who_rm),
             )
+
+st.subheader(":material/lock_clock: Sign-in locks", anchor=False)
+with data.reading() as reader:
+    locks = guard_store.locks(reader, sessions.now())
+if not locks:
+    st.caption(
+        f"No name or address is locked. A name locks after {login_guard.POLICY.max_name_failures} "
+        f"failed sign-ins in {int(login_guard.POLICY.window.total_seconds() // 60)} minutes, an "
+        f"address after {login_guard.POLICY.max_address_failures}; clearing one is logged."
+    )
+
+
+def unlock(kind: str, key: str) -> None:
+    apply(f"clear a sign-in lock ({kind})", lambda session: accounts.unlock(session, kind, key))
+
+
+for lock in locks:
+    what = "Username" if lock.kind == login_guard.NAME else "Address"
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.markdown(
+        f"{what} **{labels.md(lock.key)}**: {lock.failures} failed sign-ins, unlocks by "
+        f"itself in {lock.retry_minutes} min"
+    )
+    if right.button(
+        "Clear", key=f"users_unlock_{lock.kind}_{lock.key}", icon=":material/lock_open:"
+    ):
+        unlock(lock.kind, lock.key)
+

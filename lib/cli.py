@@ -182,6 +182,26 @@ def cmd_user_ensure_admin(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    from lib import accounts
+    from lib.accounts import login_guard
+
+    if (args.username is None) == (args.address is None):
+        raise UsageError("user unlock: give a username or --address ADDRESS (one of them)")
+    kind, key = (
+        (login_guard.NAME, args.username)
+        if args.username is not None
+        else (login_guard.ADDRESS, args.address)
+    )
+    with db.write_session(_engine(args), args.user) as session:
+        gone = accounts.unlock(session, kind, key)
+    what = f"{kind} {key}"
+    print(
+        f"Cleared {gone} failed sign-in(s) of {what}." if gone else f"No failed sign-ins of {what}."
+    )
+    return EXIT_OK
+
+
 def cmd_sync_posthog(args: argparse.Namespace) -> int:
     from lib import ingest
     from lib.ingest import posthog_client, posthog_store, posthog_sync
@@ -332,6 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
         "ensure-admin", help="first run only: create 'admin' with a random password"
     )
     ensure.set_defaults(func=cmd_user_ensure_admin)
+    unlock = user_commands.add_parser(
+        "unlock", help="clear the failed sign-ins that lock a username or an address"
+    )
+    unlock.add_argument("username", nargs="?", help="the username to unlock")
+    unlock.add_argument("--address", metavar="ADDRESS", help="a client address to unlock instead")
+    unlock.add_argument("--user", default="cli", help="who the audit log names (default: cli)")
+    unlock.set_defaults(func=cmd_user_unlock)
     return parser
 
 
@@ -344,6 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UsageError as error:
+        print(f"onboarding: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except db.DatabaseUrlError as error:  # the URL itself: a usage error, like a bad option
         print(f"onboarding: {error}", file=sys.stderr)
         return EXIT_USAGE
     except UserError as error:  # BadInput and every refusal from lib

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import bcrypt
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from lib import accounts
-from lib.accounts import auth
+from lib.accounts import auth, guard_store, session_store, tokens
 from lib.store import db, models
 from tests import db_support
 
@@ -139,4 +140,87 @@ def test_refund_approvers_are_named_logged_and_never_read_only(
         ("admin", "update", "dana", {"revops": [False, True]}),
         ("admin", "add", "sam", {"role": "team", "name": "sam", "password": "set", "revops": True}),
         ("admin", "update", "dana", {"role": ["team", "leadership"], "revops": [True, False]}),
+    ]
+
+
+# ------------------------------------------------ sessions end with the login's change
+
+T0 = dt.datetime(2026, 3, 16, 9, 0)
+
+
+def signed_in(engine: Engine, username: str, sid: str) -> str:
+    key = tokens.session_key(sid)
+    db_support.write(
+        engine, username, session_store.start, key, username, T0, T0 + dt.timedelta(days=14)
+    )
+    return key
+
+
+def is_active(engine: Engine, key: str, username: str) -> bool:
+    return db_support.read(engine, session_store.is_active, key, username, T0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda p: (accounts.reset_password, p, "dana", "brand-new-password"), id="reset"
+        ),
+        pytest.param(lambda p: (accounts.set_role, p, "dana", "leadership"), id="role"),
+        pytest.param(lambda p: (accounts.remove, p, "dana"), id="remove"),
+        pytest.param(
+            lambda p: (accounts.add, p, "dana", "team", "another-password"), id="add-again"
+        ),
+    ],
+)
+def test_a_login_change_ends_its_sessions(engine: Engine, logins: Path, change) -> None:  # type: ignore[no-untyped-def]
+    dana = [signed_in(engine, "dana", f"dana-{i}") for i in range(2)]
+    admin = signed_in(engine, "admin", "admin-1")
+    function, *args = change(logins)
+    db_support.write(engine, "admin", function, *args)
+    assert not any(is_active(engine, key, "dana") for key in dana)
+    assert is_active(engine, admin, "admin")  # nobody else's
+
+
+def test_a_refused_change_ends_no_session(engine: Engine, logins: Path) -> None:
+    key = signed_in(engine, "dana", "dana-1")
+    with pytest.raises(auth.PasswordError):
+        db_support.write(engine, "admin", accounts.reset_password, logins, "dana", "short")
+    with pytest.raises(auth.AuthError, match="last admin"):
+        db_support.write(engine, "admin", accounts.set_role, logins, "admin", "team")
+    assert is_active(engine, key, "dana")
+
+
+def test_a_password_reset_lifts_the_names_lock_with_a_log_entry(
+    engine: Engine, logins: Path
+) -> None:
+    now = models.utcnow()
+    with db.write_session(engine, "sign-in") as session:
+        for _ in range(5):
+            guard_store.record_failure(session, "dana", "10.0.0.1", now)
+    assert not db_support.read(engine, guard_store.check, "dana", "10.0.0.2", now).allowed
+    db_support.write(engine, "admin", accounts.reset_password, logins, "dana", "brand-new-password")
+    assert db_support.read(engine, guard_store.check, "dana", "10.0.0.2", now).allowed
+    assert logged(engine) == [
+        ("admin", "delete", "dana", {"kind": "name", "failures": 5, "reason": "password reset"}),
+        ("admin", "update", "dana", {"password": "reset"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "kind,typed,key",
+    [("name", " Dana ", "dana"), ("address", "198.51.100.7", "198.51.100.7")],
+)
+def test_an_admin_unlocks_a_name_or_an_address(
+    engine: Engine, kind: str, typed: str, key: str
+) -> None:
+    now = models.utcnow()
+    with db.write_session(engine, "sign-in") as session:
+        for _ in range(20):
+            guard_store.record_failure(session, "dana", "198.51.100.7", now)
+    assert db_support.write(engine, "admin", accounts.unlock, kind, typed) == 20
+    locks = db_support.read(engine, guard_store.locks, now)
+    assert [lock.kind for lock in locks] == [k for k in ("name", "address") if k != kind]
+    assert logged(engine) == [
+        ("admin", "delete", key, {"kind": kind, "failures": 20, "reason": "cleared"})
     ]

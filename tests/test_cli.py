@@ -101,8 +101,8 @@ def test_exit_codes(db_url: str, argv: list[str], code: int, message: str) -> No
 @pytest.mark.parametrize(
     "url,code,message",
     [
-        ("not a url", 2, "--db: not a database URL"),
-        ("sqlite:////dev/null/x.db", 1, "/dev/null"),  # its folder cannot be created
+        ("not a url", 2, "database URL: not a URL"),
+        ("sqlite:////dev/null/x.db", 2, "the folder /dev/null does not exist"),
         ("postgresql+psycopg://nobody@/x?host=/nonexistent", 1, "cannot use the database"),
     ],
 )

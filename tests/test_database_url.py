@@ -25,7 +25,7 @@ from tests.test_cli import run
 )
 def test_a_url_that_cannot_work_is_refused_clearly(url: str, expected: str) -> None:
     code, out, err = run(["--db", url, "init"])
-    assert code != 0
+    assert code == 2  # a usage error, as a bad option is
     assert expected in err
     assert "secret" not in err  # the password is never printed
     assert "Traceback" not in err + out
@@ -34,7 +34,7 @@ def test_a_url_that_cannot_work_is_refused_clearly(url: str, expected: str) -> N
 def test_a_mistyped_sqlite_folder_is_an_error_not_a_new_database(tmp_path: Path) -> None:
     missing = tmp_path / "typo" / "onboarding.db"
     code, out, err = run(["--db", f"sqlite:///{missing}", "init"])
-    assert code != 0
+    assert code == 2
     assert f"the folder {missing.parent} does not exist" in err
     assert "Schema is up to date" not in out
     assert not missing.parent.exists()

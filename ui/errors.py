@@ -10,9 +10,20 @@ from contextlib import contextmanager
 import streamlit as st
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from ui import access
+from ui import access, labels
 
 logger = logging.getLogger("onboarding.ui")
+
+
+def database_unreachable() -> str:
+    """Log the exception being handled; the message that says what to check."""
+    reference = secrets.token_hex(4)
+    logger.exception("database unreachable [%s]", reference)
+    return (
+        "The database cannot be reached right now. Check that it is running and that "
+        "ONBOARDING_DATABASE_URL (or --db) points at it, then reload the page. "
+        f"Reference for the server log: {reference}."
+    )
 
 
 @contextmanager
@@ -22,16 +33,9 @@ def friendly() -> Iterator[None]:
     try:
         yield
     except access.Forbidden as error:
-        st.error(str(error), icon=":material/block:")
+        st.error(labels.md(error), icon=":material/block:")
     except (OperationalError, InterfaceError):
-        reference = secrets.token_hex(4)
-        logger.exception("database unreachable [%s]", reference)
-        st.error(
-            "The database cannot be reached right now. Check that it is running and that "
-            "ONBOARDING_DATABASE_URL (or --db) points at it, then reload the page. "
-            f"Reference for the server log: {reference}.",
-            icon=":material/cloud_off:",
-        )
+        st.error(database_unreachable(), icon=":material/cloud_off:")
     except Exception:
         reference = secrets.token_hex(4)
         logger.exception("page failed [%s]", reference)

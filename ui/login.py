@@ -3,43 +3,41 @@
 The credentials are read from the login file (lib.accounts.auth) on every run and given
 to the authenticator as a dict, so it never writes the file itself; roles and
 removals take effect on the next click. The cookie that keeps a browser signed
-in is signed with the key from ui.settings (never a shipped default).
+in is signed with the key from ui.settings (never a shipped default) and names a
+session row in the database (ui.sessions), checked on every run.
 
-Failed passwords are counted by a process-wide LoginGuard (see lib/login_guard.py
-for why process-wide): the authenticator's password check is wrapped so that a
-locked name is refused before its password is even checked.
+Failed passwords are counted in the database per name and per client address
+(lib.accounts.guard_store), so every server shares the limits: the authenticator's
+password check is wrapped so that a locked name or address is refused before its
+password is even checked, and an unknown name costs the same bcrypt check as a known one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from sqlalchemy.exc import InterfaceError, OperationalError
 from streamlit_authenticator.utilities.exceptions import LoginError
 
-from lib.accounts import auth
-from lib.accounts.login_guard import Decision, LoginGuard
-from ui import settings
+from lib.accounts import auth, guard_store, login_guard
+from lib.accounts.login_guard import Decision
+from lib.store import db
+from ui import data, errors, sessions, settings
 
 LOGOUT_REQUESTED = "logout_requested"
 LOCK_NOTICE = "login_lock_notice"  # the last lockout message, shown until the next attempt
 FORM_SIGNED_IN = "signed_in_by_form"  # set by a password sign-in (not a cookie) this run
+SIGN_IN_WRITER = "sign-in"  # the unit of work's user for a failed sign-in (nothing audited)
 SIGN_IN_FIELDS = {
     "Form name": "Sign in",
     "Username": "Username",
     "Password": "Password",
     "Login": "Login",  # the button's label: its key is FormSubmitter:Login-Login
 }
-
-
-@st.cache_resource(show_spinner=False)
-def guard() -> LoginGuard:
-    """One guard per server process: it outlives reruns and sessions."""
-    return LoginGuard()
 
 
 @st.cache_resource(show_spinner=False)
@@ -76,9 +74,15 @@ def current_user() -> auth.User | None:
 
 def locked_message(decision: Decision) -> str:
     minutes = decision.retry_minutes
+    wait = f"Try again in {minutes} minute{'s' if minutes != 1 else ''}"
+    if decision.kind == login_guard.ADDRESS:
+        return (
+            f"Too many failed sign-ins from your network address. {wait}, or ask an admin "
+            "to clear the lock (Users page, Sign-in locks)."
+        )
     return (
-        f"Too many failed sign-ins for this username. Try again in {minutes} "
-        f"minute{'s' if minutes != 1 else ''}, or ask an admin to reset your password."
+        f"Too many failed sign-ins for this username. {wait}, or ask an admin to reset "
+        "your password or clear the lock."
     )
 
 
@@ -88,24 +92,41 @@ def _limit_password_checks(authenticator: stauth.Authenticate) -> None:
     check = model.login
 
     def guarded(username: str | None, password: str | None, *args: Any, **kwargs: Any) -> Any:
-        if not username:  # a cookie sign-in: no password to guess
+        if not username:  # a cookie sign-in (ui.sessions checked it): no password to guess
             return check(username, password, *args, **kwargs)
         st.session_state.pop(LOCK_NOTICE, None)
-        now = dt.datetime.now(dt.UTC)
-        decision = guard().check(username, now)
+        try:
+            return attempt(username, password, *args, **kwargs)
+        except (OperationalError, InterfaceError):
+            # The authenticator turns any error into a LoginError: say what is wrong.
+            st.session_state[LOCK_NOTICE] = errors.database_unreachable()
+            raise LoginError(st.session_state[LOCK_NOTICE]) from None
+
+    def attempt(username: str, password: str | None, *args: Any, **kwargs: Any) -> Any:
+        now = sessions.now()
+        address = sessions.client_address()
+        with data.reading() as session:  # read on every attempt: other servers count too
+            decision = guard_store.check(session, username, address, now)
         if not decision.allowed:
             st.session_state[LOCK_NOTICE] = locked_message(decision)
             raise LoginError(st.session_state[LOCK_NOTICE])
+        if username not in model.credentials["usernames"]:
+            auth.dummy_check(password or "")  # as long as a known name's wrong password
         signed_in = check(username, password, *args, **kwargs)
-        if signed_in:
-            guard().record_success(username)
+        user = users().get(username) if signed_in else None
+        with db.write_session(data.engine(), username if user else SIGN_IN_WRITER) as session:
+            if user is not None:
+                guard_store.record_success(session, username)
+                sessions.start(session, username, user.stamp, address, auth.COOKIE_EXPIRY_DAYS)
+            else:
+                after = guard_store.record_failure(session, username, address, now)
+        if user is not None:
             st.session_state[FORM_SIGNED_IN] = True
-        else:
-            after = guard().record_failure(username, now)
-            if not after.allowed:
-                st.session_state[LOCK_NOTICE] = locked_message(after)
-                raise LoginError(st.session_state[LOCK_NOTICE])
-        return signed_in
+            return signed_in
+        if not after.allowed:
+            st.session_state[LOCK_NOTICE] = locked_message(after)
+            raise LoginError(st.session_state[LOCK_NOTICE])
+        return False
 
     model.login = guarded
 
@@ -122,6 +143,7 @@ def authenticator() -> stauth.Authenticate:
         login_sleep_time=settings.login_sleep_time(),
     )
     _limit_password_checks(authenticator)
+    sessions.install(authenticator, lambda username: users().get(username))
     return authenticator
 
 
@@ -150,12 +172,14 @@ def request_logout() -> None:
 
 
 def settle(authenticator: stauth.Authenticate) -> auth.User | None:
-    """The signed-in user after this run's sign-out request (or removed login), or None."""
-    if st.session_state.get("authentication_status") and (
-        st.session_state.pop(LOGOUT_REQUESTED, False) or current_user() is None
-    ):
-        # Asked to sign out, or the login was removed from the file since sign-in.
-        authenticator.logout(location="unrendered")  # also deletes the browser's cookie
+    """The signed-in user after this run's checks, or None: asked to sign out (the session
+    row is revoked), or the session is no longer good (revoked or expired on any server,
+    the login removed, its password changed): signed out and the cookie deleted."""
+    if st.session_state.get("authentication_status"):
+        if st.session_state.pop(LOGOUT_REQUESTED, False):
+            sessions.end(authenticator, revoke=True)
+        elif not sessions.valid(current_user()):
+            sessions.end(authenticator, revoke=False)
     return current_user()
 
 

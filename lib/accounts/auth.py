@@ -1,8 +1,10 @@
-"""Logins: the YAML file streamlit-authenticator reads (bcrypt hashes only), and the
-cookie key; both written 0600."""
+"""Logins: the YAML file streamlit-authenticator reads (bcrypt hashes only), the password
+rule, and the cookie key; both files written 0600."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import secrets
@@ -20,13 +22,38 @@ from lib.vocabulary import ROLES
 COOKIE_NAME = "onboarding_console_auth"
 COOKIE_EXPIRY_DAYS = 14
 MIN_COOKIE_KEY_BYTES = 32
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 10  # characters
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit, in UTF-8 bytes
+BCRYPT_ROUNDS = 12  # the cost of every hash, and of the dummy check for unknown names
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
 APPROVER_ROLES: tuple[str, ...] = ("team", "admin")  # may be revenue operations' approvers
 
 
 class AuthError(UserError):
     """A bad username, role or password; the message says which and why."""
+
+
+class PasswordError(AuthError):
+    """A password the rule refuses (docs/rules.md, "Sign-in"); the message says why."""
+
+
+def check_password(password: str) -> None:
+    """The one password rule (the CLI, the Users page, ensure-admin): 10 characters to 72
+    UTF-8 bytes, and no space at either end (the sign-in form trims what is typed there,
+    so such a password could never sign in). Nothing is ever trimmed silently."""
+    if password != password.strip():
+        raise PasswordError(
+            "password: no spaces (or tabs, newlines) at the start or end; the sign-in form "
+            "trims them, so the password could never sign in"
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordError(f"password: expected at least {MIN_PASSWORD_LENGTH} characters")
+    size = len(password.encode("utf-8"))
+    if size > MAX_PASSWORD_BYTES:
+        raise PasswordError(
+            f"password: at most {MAX_PASSWORD_BYTES} bytes (bcrypt's limit); this one is "
+            f"{size} bytes in UTF-8 (accented letters take 2, most emoji 4)"
+        )
 
 
 @dataclass(frozen=True)
@@ -38,6 +65,9 @@ class User:
     # One of revenue operations' named approvers: approves or declines refunds that wait
     # for approval (a team or admin login; `revops: true` in the file).
     revops: bool = False
+    # A fingerprint of the password hash: a new password (any way it was set) ends the
+    # sessions signed in with the old one (lib.accounts.tokens).
+    stamp: str = ""
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -66,7 +96,26 @@ def write_auth(path: Path, config: dict[str, Any]) -> None:
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    check_password(password)
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(BCRYPT_ROUNDS)).decode("ascii")
+
+
+def password_stamp(hashed: object) -> str:
+    """A short fingerprint of a password hash (salted, so every reset changes it)."""
+    return hashlib.sha256(str(hashed or "").encode("utf-8")).hexdigest()[:16]
+
+
+@functools.cache
+def _dummy_hash() -> bytes:
+    # Made once per process, at the same cost as real hashes.
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(BCRYPT_ROUNDS))
+
+
+def dummy_check(password: str) -> bool:
+    """The bcrypt check an unknown name costs, so a wrong password takes as long for an
+    unknown name as for a known one (the answer never says which names exist)."""
+    bcrypt.checkpw(password.encode("utf-8")[:MAX_PASSWORD_BYTES], _dummy_hash())
+    return False
 
 
 def users(path: Path) -> list[User]:
@@ -78,6 +127,7 @@ def users(path: Path) -> list[User]:
             email=str(entry.get("email") or ""),
             role=(entry.get("roles") or ["team"])[0],
             revops=entry.get("revops") is True,
+            stamp=password_stamp(entry.get("password")),
         )
         for name, entry in sorted(entries.items())
     ]
@@ -110,8 +160,7 @@ def add_user(
         )
     if role not in ROLES:
         raise AuthError(f"role {role!r}: expected one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"password: expected at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password)
     config = read_auth(path)
     entries = config["credentials"]["usernames"]
     is_new = username not in entries

@@ -1,20 +1,33 @@
-"""Failed sign-ins limited per name in a sliding window (pure: time is passed in);
-the rule is in docs/rules.md, "Sign-in"."""
+"""Failed sign-ins limited per name and per client address in a sliding window (pure: the
+failure times and the time now are passed in; lib.accounts.guard_store keeps them in the
+database, so every server shares them). The rule is in docs/rules.md, "Sign-in"."""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict, deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+NAME, ADDRESS = "name", "address"  # SignInFailure.kind
+KINDS = (NAME, ADDRESS)
+KEY_LENGTH = 200  # SignInFailure.key's column
+TRUSTED_PROXY_ENV = "ONBOARDING_TRUSTED_PROXY"
+LOCAL = "local"  # the address of a browser on the server itself (Streamlit gives none)
 
 
 @dataclass(frozen=True)
 class Policy:
-    max_failures: int = 5
+    # A name: 5 failures in 15 minutes (guessing one login's password).
+    max_name_failures: int = 5
+    # An address: 20 failures in 15 minutes over any names (password spraying).
+    max_address_failures: int = 20
     window: dt.timedelta = dt.timedelta(minutes=15)
-    # The least recently failed names are forgotten beyond this many.
-    max_tracked_names: int = 10_000
+
+    def limit(self, kind: str) -> int:
+        return self.max_name_failures if kind == NAME else self.max_address_failures
+
+
+POLICY = Policy()
 
 
 @dataclass(frozen=True)
@@ -22,6 +35,7 @@ class Decision:
     allowed: bool
     failures: int  # failures inside the window, as of the decision
     retry_after: dt.timedelta  # zero when allowed
+    kind: str = NAME  # what the lock is on (name or address) when refused
 
     @property
     def retry_minutes(self) -> int:
@@ -30,61 +44,75 @@ class Decision:
         return max(1, -(-int(seconds) // 60)) if seconds > 0 else 0
 
 
+@dataclass(frozen=True)
+class Lock:
+    """A name or address refused now (the Users page lists them with a Clear button)."""
+
+    kind: str
+    key: str
+    failures: int
+    retry_after: dt.timedelta
+
+    @property
+    def retry_minutes(self) -> int:
+        return Decision(False, self.failures, self.retry_after, self.kind).retry_minutes
+
+
 def normalise(username: str) -> str:
-    return username.strip().lower()
+    """A name as the sign-in form compares it (trimmed, lower case), sized for the table."""
+    return key_of(username.strip().lower())
 
 
-class LoginGuard:
-    """Thread-safe: Streamlit runs each session's script in its own thread."""
+def key_of(text: str) -> str:
+    # PostgreSQL cannot store U+0000; the column holds 200 characters.
+    return text.replace("\x00", "")[:KEY_LENGTH]
 
-    def __init__(self, policy: Policy | None = None) -> None:
-        self.policy = policy or Policy()
-        self._failures: OrderedDict[str, deque[dt.datetime]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def _recent(self, name: str, now: dt.datetime) -> deque[dt.datetime]:
-        times = self._failures.get(name)
-        if times is None:
-            return deque()
-        cutoff = now - self.policy.window
-        while times and times[0] <= cutoff:
-            times.popleft()
-        if not times:
-            del self._failures[name]
-        return times
+def decide(
+    times: Sequence[dt.datetime], now: dt.datetime, max_failures: int, window: dt.timedelta
+) -> Decision:
+    """May one more password be tried now, given these failure times (any order)?"""
+    recent = sorted(t for t in times if now - window < t <= now)
+    if len(recent) < max_failures:
+        return Decision(True, len(recent), dt.timedelta(0))
+    # Locked until enough of the oldest failures have left the window.
+    unlock_at = recent[len(recent) - max_failures] + window
+    return Decision(False, len(recent), max(unlock_at - now, dt.timedelta(0)))
 
-    def _decide(self, times: deque[dt.datetime], now: dt.datetime) -> Decision:
-        if len(times) < self.policy.max_failures:
-            return Decision(True, len(times), dt.timedelta(0))
-        # Locked until enough of the oldest failures have left the window.
-        unlock_at = times[len(times) - self.policy.max_failures] + self.policy.window
-        return Decision(False, len(times), max(unlock_at - now, dt.timedelta(0)))
 
-    def check(self, username: str, now: dt.datetime) -> Decision:
-        """May this name try a password now?"""
-        with self._lock:
-            return self._decide(self._recent(normalise(username), now), now)
+def decide_both(
+    name_times: Sequence[dt.datetime],
+    address_times: Sequence[dt.datetime],
+    now: dt.datetime,
+    policy: Policy = POLICY,
+) -> Decision:
+    """The stricter of the name's and the address's limits."""
+    by_name = decide(name_times, now, policy.max_name_failures, policy.window)
+    by_address = decide(address_times, now, policy.max_address_failures, policy.window)
+    if not by_name.allowed:
+        return by_name
+    if not by_address.allowed:
+        return Decision(False, by_address.failures, by_address.retry_after, ADDRESS)
+    return by_name
 
-    def record_failure(self, username: str, now: dt.datetime) -> Decision:
-        """Count a wrong password (or unknown name); returns the state after it."""
-        name = normalise(username)
-        with self._lock:
-            times = self._recent(name, now)
-            times.append(now)
-            self._failures[name] = times
-            self._failures.move_to_end(name)
-            while len(self._failures) > self.policy.max_tracked_names:
-                self._failures.popitem(last=False)
-            return self._decide(times, now)
 
-    def record_success(self, username: str) -> None:
-        self.clear(username)
+def client_address(ip_address: str | None, headers: Mapping[str, str], trusted_proxy: bool) -> str:
+    """The address limits count: the connection's, or behind a trusted proxy (nginx, which
+    appends the client to X-Forwarded-For and sets X-Real-IP) the last address it added.
+    Without a trusted proxy those headers are the client's own words and are ignored."""
+    if trusted_proxy:
+        named = {name.lower(): value for name, value in headers.items()}
+        forwarded = [part.strip() for part in named.get("x-forwarded-for", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if forwarded:
+            return key_of(forwarded[-1])
+        real = named.get("x-real-ip", "").strip()
+        if real:
+            return key_of(real)
+    return key_of(ip_address) if ip_address else LOCAL
 
-    def clear(self, username: str) -> None:
-        """Forget a name's failures (a sign-in, or an admin reset its password)."""
-        with self._lock:
-            self._failures.pop(normalise(username), None)
 
-    def tracked_names(self) -> int:
-        with self._lock:
-            return len(self._failures)
+def trusted_proxy(environ: Mapping[str, str]) -> bool:
+    """ONBOARDING_TRUSTED_PROXY=1: the app is reached only through a proxy that sets
+    X-Forwarded-For / X-Real-IP (docs/rules.md, "Sign-in")."""
+    return environ.get(TRUSTED_PROXY_ENV, "").strip() == "1"

@@ -1,15 +1,18 @@
 """Managing logins with the audit log and two safety rules (the last admin stays, nobody
-removes their own login); the file is written inside the caller's transaction."""
+removes their own login); the file is written inside the caller's transaction. A new
+password, another role or a removal ends every session of the login (session_store), in
+the same transaction; a new password also clears the name's failed sign-ins."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lib.accounts import auth
-from lib.store import journal
+from lib.accounts import auth, guard_store, login_guard, session_store
+from lib.store import journal, models
 from lib.vocabulary import ROLES
 
 ENTITY = "logins"
@@ -17,6 +20,14 @@ ENTITY = "logins"
 
 def _admins(path: Path) -> list[str]:
     return [u.username for u in auth.users(path) if u.role == "admin"]
+
+
+def _now() -> dt.datetime:
+    return models.utcnow()
+
+
+def _end_sessions(session: Session, username: str) -> None:
+    session_store.revoke_user(session, username, _now())
 
 
 def _existing(path: Path, username: str) -> dict[str, Any]:
@@ -42,6 +53,9 @@ def add(
     if role != "admin" and _admins(path) == [username]:
         raise auth.AuthError(f"{username} is the last admin; make someone else admin first")
     is_new = auth.add_user(path, username, role, password, name=name, email=email, revops=revops)
+    if not is_new:  # a new password (and maybe role): the old sessions end
+        _end_sessions(session, username)
+        guard_store.record_success(session, username)
     journal.log_write(
         session,
         "add" if is_new else "update",
@@ -89,18 +103,21 @@ def set_role(session: Session, path: Path, username: str, role: str) -> None:
         target.pop("revops")
         changes["revops"] = [True, False]
     auth.write_auth(path, config)
+    _end_sessions(session, username)
     journal.log_write(session, "update", ENTITY, changes, entity_id=username)
 
 
 def reset_password(session: Session, path: Path, username: str, password: str) -> None:
-    if len(password) < auth.MIN_PASSWORD_LENGTH:
-        raise auth.AuthError(f"password: expected at least {auth.MIN_PASSWORD_LENGTH} characters")
+    """A new password: every session of the login ends, and its name's lock is lifted."""
+    auth.check_password(password)
     _existing(path, username)
     config = auth.read_auth(path)
     entry = config["credentials"]["usernames"][username]
     entry["password"] = auth.hash_password(password)
     entry["failed_login_attempts"] = 0
     auth.write_auth(path, config)
+    _end_sessions(session, username)
+    guard_store.clear(session, login_guard.NAME, username, reason="password reset")
     journal.log_write(session, "update", ENTITY, {"password": "reset"}, entity_id=username)
 
 
@@ -111,6 +128,7 @@ def remove(session: Session, path: Path, username: str) -> None:
     if _admins(path) == [username]:
         raise auth.AuthError(f"{username} is the last admin; make someone else admin first")
     auth.remove_user(path, username)
+    _end_sessions(session, username)
     journal.log_write(
         session,
         "delete",
@@ -118,3 +136,8 @@ def remove(session: Session, path: Path, username: str) -> None:
         {"role": (entry.get("roles") or ["team"])[0]},
         entity_id=username,
     )
+
+
+def unlock(session: Session, kind: str, key: str) -> int:
+    """An admin lifts a sign-in lock on a name or an address (logged); the failures gone."""
+    return guard_store.clear(session, kind, key)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import json
 import re
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import jwt
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import ADMIN, TEAM, AppServer, shot
+from lib import accounts, settings
+from lib.accounts import auth, session_store, tokens
+from lib.store import db, models
+from tests.browser.conftest import ADMIN, PASSWORD, TEAM, AppServer, shot
 from tests.browser.helpers import (
     assert_no_exception,
     login,
@@ -101,3 +113,109 @@ def test_a_deep_links_query_survives_the_sign_in_form(context: BrowserContext) -
                 re.compile(r"\(zz-link\)$")
             )
         page.close()
+
+
+# ------------------------------------------- revocable sessions: the cookie is refused
+
+COOKIE = "onboarding_console_auth"
+
+
+def auth_cookie(context: BrowserContext) -> dict[str, Any] | None:
+    return next((dict(c) for c in context.cookies() if c["name"] == COOKIE), None)
+
+
+def put_cookie(context: BrowserContext, app_server: AppServer, value: str) -> None:
+    context.add_cookies([{"name": COOKIE, "value": value, "url": app_server.url}])
+
+
+def refused(page: Page, context: BrowserContext) -> None:
+    """The sign-in form, no error, and the browser's cookie deleted."""
+    page.goto("/")
+    login_form(page)
+    wait_idle(page)
+    assert_no_exception(page)
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+    deadline = time.monotonic() + 10
+    while auth_cookie(context) is not None and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert auth_cookie(context) is None
+
+
+def test_a_cookie_kept_after_logout_is_refused(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    login(page, ADMIN)
+    saved = auth_cookie(context)
+    assert saved is not None and saved["sameSite"] == "Strict"
+    logout(page)
+    put_cookie(context, app_server, saved["value"])  # a copy taken before signing out
+    refused(page, context)
+
+
+@contextmanager
+def temporary_login(app_server: AppServer) -> Iterator[str]:
+    username = f"tmp-{uuid.uuid4().hex[:8]}"
+    auth.add_user(app_server.auth_file, username, "team", PASSWORD)
+    try:
+        yield username
+    finally:
+        if username in auth.read_auth(app_server.auth_file)["credentials"]["usernames"]:
+            auth.remove_user(app_server.auth_file, username)
+
+
+def test_a_cookie_from_before_a_password_reset_is_refused(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    with temporary_login(app_server) as username:
+        login(page, username)
+        saved = auth_cookie(context)
+        assert saved is not None
+        engine = db.make_engine(app_server.database_url)
+        try:  # the admin's reset, as the Users page makes it
+            with db.write_session(engine, ADMIN) as session:
+                accounts.reset_password(
+                    session, app_server.auth_file, username, "a-brand-new-password"
+                )
+        finally:
+            engine.dispose()
+        refused(page, context)
+
+
+def forged(app_server: AppServer, kind: str) -> str:
+    """A cookie signed with the server's own key but wrong in one way."""
+    key = app_server.env[settings.COOKIE_KEY_ENV]
+    username = TEAM
+    if kind == "removed user":  # a good cookie, then its login is removed
+        username = f"tmp-{uuid.uuid4().hex[:8]}"
+        auth.add_user(app_server.auth_file, username, "team", PASSWORD)
+    user = {u.username: u for u in auth.users(app_server.auth_file)}[username]
+    sid = tokens.new_session_id()
+    engine = db.make_engine(app_server.database_url)
+    try:
+        with db.write_session(engine, username) as session:
+            now = models.utcnow()
+            session_store.start(
+                session, tokens.session_key(sid), username, now, now + dt.timedelta(days=1)
+            )
+    finally:
+        engine.dispose()
+    claims = {"username": username, "exp_date": time.time() + 3600, "sid": sid, "pwd": user.stamp}
+    if kind == "alg none":
+        head = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+        return f"{head}.{body}."
+    if kind == "HS512":
+        return jwt.encode(claims, key + "x" * 32, algorithm="HS512")
+    if kind == "no exp_date":
+        claims.pop("exp_date")
+    if kind == "removed user":
+        auth.remove_user(app_server.auth_file, username)
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+@pytest.mark.parametrize("kind", ["alg none", "HS512", "no exp_date", "removed user"])
+def test_a_forged_cookie_shows_the_sign_in_form(
+    page: Page, context: BrowserContext, app_server: AppServer, kind: str
+) -> None:
+    put_cookie(context, app_server, forged(app_server, kind))
+    refused(page, context)
