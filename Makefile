@@ -20,14 +20,15 @@ $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
-# PostgreSQL, Chromium and Dovecot for the real-database, real-browser and real-mailbox
-# tests, from
-# Debian's packages, when missing and when we may install them (root + apt).
+# PostgreSQL, Chromium, Dovecot and nginx for the real-database, real-browser,
+# real-mailbox and deployment tests, from Debian's packages, when missing and when we
+# may install them (root + apt).
 system-deps:
 	@missing=""; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
 	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing Debian packages:$$missing"; \

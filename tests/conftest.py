@@ -147,6 +147,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         parts = ["browser"] if "browser" in report.keywords else _databases_of(report.nodeid)
         if "Dovecot" in reason:
             parts = [*parts, "imap"]
+        if "nginx" in reason:
+            parts = [*parts, "nginx"]
         for part in parts:
             _skipped[part][reason] += 1
         return
@@ -165,16 +167,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{name}: {_ran[name]}")
         terminalreporter.write_line(f"(of which in a real browser: {_ran['browser']})")
     # Skipping a real part must never pass unnoticed: say so in red, with the reason.
-    for part in ("postgresql", "browser", "imap"):
+    for part in ("postgresql", "browser", "imap", "nginx"):
         for reason, count in _skipped.get(part, {}).items():
             terminalreporter.write_sep("!", f"{count} {part} test(s) SKIPPED", red=True, bold=True)
             terminalreporter.write_line(reason, red=True, bold=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    # CI sets ONBOARDING_REQUIRE_REAL_PARTS=1: a skipped database or browser fails the run.
+    # CI sets ONBOARDING_REQUIRE_REAL_PARTS=1: a skipped database, browser, mailbox or
+    # nginx fails the run.
     if os.environ.get("ONBOARDING_REQUIRE_REAL_PARTS") == "1" and exitstatus == 0:
-        if any(_skipped.get(part) for part in ("postgresql", "browser", "imap")):
+        if any(_skipped.get(part) for part in ("postgresql", "browser", "imap", "nginx")):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

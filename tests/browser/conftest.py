@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,12 +184,44 @@ def app_server(
         engine.dispose()
 
     auth_file = folder / "auth.yaml"
+    add_test_users(auth_file)
+    with running_server(
+        request,
+        database=database,
+        database_url=database_url,
+        auth_file=auth_file,
+        folder=folder,
+        log_name=f"streamlit-{database}",
+    ) as server:
+        yield server
+
+
+def add_test_users(auth_file: Path) -> None:
+    """The logins every test server has (ADMIN, TEAM, LEADERSHIP, password PASSWORD)."""
     auth.add_user(auth_file, ADMIN, "admin", PASSWORD, name="Ada Admin")
     auth.add_user(auth_file, TEAM, "team", PASSWORD, name="Dana Team")
     auth.add_user(auth_file, LEADERSHIP, "leadership", PASSWORD, name="Lee Leader")
 
+
+@contextmanager
+def running_server(
+    request: pytest.FixtureRequest,
+    *,
+    database: str,
+    database_url: str,
+    auth_file: Path,
+    folder: Path,
+    log_name: str,
+    cookie_key: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[AppServer]:
+    """`streamlit run app.py` on a free 127.0.0.1 port until the block ends.
+
+    Several servers given the same database URL, login file and `cookie_key` act as one
+    deployment (tests/browser/test_deploy.py); `extra_env` adds ONBOARDING_* settings.
+    """
     OUTPUT.mkdir(exist_ok=True)
-    log = OUTPUT / f"streamlit-{database}.log"
+    log = OUTPUT / f"{log_name}.log"
     port = _free_port()
     # Only our secrets (never a developer's .streamlit/secrets.toml: no PostHog key,
     # no cookie key from there), and no wait before the login form checks a cookie.
@@ -203,7 +236,7 @@ def app_server(
         "TZ": "UTC",  # the server's today is the browser's (the context runs in UTC too)
         settings.DATABASE_URL_ENV: database_url,
         settings.AUTH_FILE_ENV: str(auth_file),
-        settings.COOKIE_KEY_ENV: secrets.token_urlsafe(48),
+        settings.COOKIE_KEY_ENV: cookie_key or secrets.token_urlsafe(48),
     }
     # Mail goes to the test SMTP server (tests.mail_servers, shared by the session), from
     # a fallback address: the logins here have no email of their own.
@@ -212,6 +245,7 @@ def app_server(
     # Replies are read from the test Dovecot (shared by the session) where it can run.
     if dovecot_available():
         env |= request.getfixturevalue("_imap_session").environment()
+    env |= extra_env or {}
     command = [
         sys.executable,
         "-m",
