@@ -13,7 +13,7 @@ from lib import accounts
 from lib.accounts import guard_store, login_guard
 from lib.accounts.auth import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
 from lib.vocabulary import ROLES
-from ui import access, actions, data, labels, login, sessions, settings
+from ui import access, actions, data, digest_prefs, labels, login, sessions, settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -183,3 +183,4 @@ for lock in locks:
     ):
         unlock(lock.kind, lock.key)
 
+digest_prefs.digest_section(path)

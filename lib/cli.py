@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from lib import settings
 from lib.accounts import auth
+from lib.digest import options as digest_options
 from lib.errors import UserError
 from lib.store import db
 
@@ -263,6 +264,38 @@ def cmd_sync_mail(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    import os
+
+    from lib.digest import job_store
+
+    if not (args.dry_run or args.send):
+        raise UsageError("digest: add --dry-run to print the digests or --send to deliver them")
+    path = settings.auth_file(args.auth)
+    try:
+        job = job_store.prepare(_engine(args), os.environ, path, args.as_of, args.owner, args.now)
+    except job_store.DigestSettingsError as error:
+        raise UsageError(f"digest: {error}") from None
+    if args.dry_run:
+        sys.stdout.write(job.text())
+        return EXIT_OK
+    return EXIT_BAD_INPUT if job.send() else EXIT_OK
+
+
+def cmd_user_digest(args: argparse.Namespace) -> int:
+    from lib.accounts import digest_prefs
+
+    path = settings.auth_file(args.auth)
+    try:
+        prefs = digest_prefs.set_prefs(
+            path, args.username, args.channels, args.hour, args.timezone, args.slack_user
+        )
+    except auth.AuthError as error:
+        raise BadInput(f"user digest: {error}") from None
+    print(f"{args.username}'s digest: {prefs.describe}.")
+    return EXIT_OK
+
+
 # -------------------------------------------------------------------- parser
 
 
@@ -331,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--user", default="cli", help="who the audit log names (default: cli)")
     mail.set_defaults(func=cmd_sync_mail)
 
+    digest_options.add_digest(commands, cmd_digest, _iso_date)
+
     user = commands.add_parser("user", help="manage logins")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = user_commands.add_parser("add", help="create or update a login (password on stdin)")
@@ -359,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("--address", metavar="ADDRESS", help="a client address to unlock instead")
     unlock.add_argument("--user", default="cli", help="who the audit log names (default: cli)")
     unlock.set_defaults(func=cmd_user_unlock)
+    digest_options.add_user_digest(user_commands, cmd_user_digest)
     return parser
 
 

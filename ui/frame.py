@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from lib.accounts import auth
-from ui import data, labels, login
+from ui import data, labels, login, notices
 
 
 def sidebar(user: auth.User) -> None:
@@ -29,3 +29,4 @@ def sidebar(user: auth.User) -> None:
             on_click=login.request_logout,
             width="stretch",
         )
+    notices.notices_area(user)
