@@ -18,6 +18,7 @@ from lib.store import db, models
 from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
 from tests.mail_servers import ImapServer, free_port
+from tests.markdown_text import shown
 
 CUSTOMER = "cyberdyne-security-00011"  # dana's; outreach sent, no reply yet, in the demo
 PAGE = "app_pages/customer.py"
@@ -185,7 +186,7 @@ def test_an_unreachable_mailbox_on_the_page(
     at = emails_tab()
     at.button(key="mail_check").click()
     at.run()
-    (error,) = [e.value for e in at.error]
+    (error,) = [shown(e.value) for e in at.error]
     assert "Cannot reach the mailbox at 127.0.0.1" in error and "nothing was recorded" in error
     assert not at.exception and stored(demo_db_url) == []
 
