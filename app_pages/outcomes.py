@@ -15,7 +15,7 @@ import streamlit as st
 from lib import csv_safe, labels, outcomes
 from lib.outcomes import Filters, Outcomes, OutcomesData, Section
 from lib.refunds import store as refund_store
-from ui import charts, telemetry
+from ui import charts, outcomes_view, telemetry
 from ui import data as ui_data
 
 CUSTOM_PERIOD = "Custom range"
@@ -75,13 +75,25 @@ def draw(section: Section, filters: Filters) -> None:
     if section.is_empty:
         st.info(section.empty_message or "Nothing to show.", icon=":material/info:")
         return
-    st.altair_chart(
-        # usermeta names the section in the spec (tests find each chart by it).
-        build(section).properties(usermeta={"outcomes_section": section.key}),
-        key=f"outcomes_chart_{section.key}",
-        alt=section.title,
-        width="stretch" if section.key not in ("retention", "team") else "content",
-    )
+    # The finding in words, above the chart: HTML wraps it at any width.
+    st.markdown(f"**{labels.md(section.title)}**")
+    for part, chart in enumerate(build(section)):
+        clickable = section.key in charts.CLICKABLE and part == 0
+        event = st.altair_chart(
+            # usermeta names the section in the spec (tests find each chart by it).
+            chart.properties(usermeta={"outcomes_section": section.key, "outcomes_part": part}),
+            key=f"outcomes_chart_{section.key}_{part}",
+            alt=section.title,
+            width="stretch",
+            on_select="rerun" if clickable else "ignore",
+            selection_mode=charts.PICK if clickable else None,
+        )
+        if clickable:
+            outcomes_view.picked(section, event)
+    if section.key == "team":
+        outcomes_view.team_table(section)
+    else:
+        outcomes_view.links(section)
     st.download_button(
         "Download the numbers (CSV)",
         data=outcomes.csv_bytes(section.frame),
@@ -140,7 +152,11 @@ def choose_filters(data: OutcomesData) -> Filters:
         ),
         plans=tuple(
             plans.multiselect(
-                "Plan", data.choices("plan"), placeholder="All plans", key="outcomes_plans"
+                "Plan",
+                data.choices("plan"),
+                format_func=lambda p: labels.label("plan", p),
+                placeholder="All plans",
+                key="outcomes_plans",
             )
         ),
     )
@@ -152,20 +168,24 @@ database = ui_data.engine().url.render_as_string(hide_password=True)
 data = _load(database, as_of)
 filters = choose_filters(data)
 result = _compute(data, database, as_of, filters)
+before = _compute(data, database, as_of, filters.previous())
 st.caption(
     f"Every chart covers the same customers: {labels.md(filters.describe())}. "
-    f"As of {as_of.isoformat()}."
+    f"As of {as_of.isoformat()}. Beside each number: the change since the previous period "
+    f"(entered {before.filters.entered_from.isoformat()} to "
+    f"{before.filters.entered_to.isoformat()}, the same length just before)."
 )
+outcomes_view.headline(outcomes.headline(result, before))
 
-for column, (label, value) in zip(st.columns(len(result.headline)), result.headline, strict=True):
-    column.metric(label, value)
-
+# Wide charts (long axis labels, many bars, legends of long names) get the full width;
+# compact ones share a row, so each reads at 1024 px as at 1440 px.
 draw(result.funnel, filters)
+draw(result.cohorts, filters)
 left, right = st.columns(2)
 with left:
-    draw(result.cohorts, filters)
-with right:
     draw(result.speed, filters)
+with right:
+    draw(result.response, filters)
 left, right = st.columns(2)
 with left:
     draw(result.savings, filters)
@@ -173,9 +193,5 @@ with right:
     draw(result.refunds, filters)
     refunds_download(data, filters, database)
 draw(result.retention, filters)
-left, right = st.columns(2)
-with left:
-    draw(result.response, filters)
-with right:
-    draw(result.stages, filters)
+draw(result.stages, filters)
 draw(result.team, filters)

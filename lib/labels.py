@@ -5,8 +5,10 @@ Markdown, `md` (pure; docs/rules.md, "User text")."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from lib.pricing import usd
+from lib.program.stage import STAGE_LABELS
 from lib.program.timeline import STEP_LABELS
 from lib.vocabulary import PRODUCT_LABELS
 
@@ -37,6 +39,8 @@ CUSTOMER_STATUS_LABELS: dict[str, str] = {
     "paused": "Paused",
     "churned": "Churned",
 }
+# The health score's bands (lib.program.portfolio.health_band; docs/rules.md, "Health").
+HEALTH_LABELS: dict[str, str] = {"healthy": "Healthy", "watch": "Watch", "at_risk": "At risk"}
 REFUND_SCENARIO_LABELS: dict[str, str] = {
     "learning_curve": "Learning curve (first bill)",
     "unexpected_stardom": "Unexpected stardom (usage spike)",
@@ -45,6 +49,90 @@ REFUND_SCENARIO_LABELS: dict[str, str] = {
 }
 SEVERITY_LABELS: dict[str, str] = {"high": "High", "medium": "Medium", "low": "Low"}
 FINDING_STATE_LABELS: dict[str, str] = {"open": "Open", "fixed": "Fixed", "dismissed": "Dismissed"}
+REFUND_STATUS_LABELS: dict[str, str] = {
+    "proposed": "Proposed",
+    "requested": "Requested by the customer",
+    "needs_approval": "Waiting for revenue operations",
+    "approved": "Approved",
+    "issued": "Issued",
+    "declined": "Declined",
+}
+# The audit's rules (lib/audit/events.py, products.py, account.py), by id: each rule's title.
+RULE_LABELS: dict[str, str] = {
+    "identify_overcalled": "identify() is called too often",
+    "groupidentify_overcalled": "group() is called too often",
+    "anonymous_person_profiles": "Person profiles are created for anonymous visitors",
+    "autocapture_unused": "Autocapture events nobody uses",
+    "dev_traffic": "Development and staging traffic in production",
+    "replay_short_recordings": "Most session recordings are too short to watch",
+    "unused_group_analytics": "Group analytics paid for, not used",
+    "unused_data_pipelines": "Data pipelines paid for, no destination",
+    "flag_local_eval_polling": "Feature flag definitions polled too often",
+    "flag_requests_per_session": "Too many feature flag requests per session",
+    "usage_spike": "Usage spike (bot, loop or attack)",
+    "identity_merge_errors": "Identity merge errors",
+    "outdated_sdk": "Outdated SDK",
+    "no_billing_limit": "Billing limits missing or reached",
+    "low_adoption": "Low adoption across the team",
+    "plan_fit_annual": "An annual plan would cost less",
+}
+METRIC_LABELS: dict[str, str] = {
+    "events": "Events",
+    "identified_events": "Identified events",
+    "autocapture_events": "Autocapture events",
+    "identify_events": "identify() calls",
+    "groupidentify_events": "group() calls",
+    "group_events": "Events with groups",
+    "dev_events": "Development events",
+    "sessions": "Sessions",
+    "recordings": "Recordings",
+    "short_recordings": "Short recordings",
+    "recordings_viewed": "Recordings watched",
+    "flag_requests": "Feature flag requests",
+    "local_eval_requests": "Local evaluation requests",
+    "survey_responses": "Survey responses",
+    "warehouse_rows": "Warehouse rows synced",
+    "exceptions": "Exceptions captured",
+    "merge_warnings": "Identity merge warnings",
+    "active_users": "Active users",
+    "insights_viewed": "Insights viewed",
+}
+PLAN_LABELS: dict[str, str] = {
+    "pay-as-you-go": "Pay-as-you-go",
+    "startup": "Startup",
+    "teams": "Teams",
+    "boost": "Boost",
+    "scale": "Scale",
+    "enterprise": "Enterprise",
+}
+ROLE_LABELS: dict[str, str] = {"admin": "Admin", "team": "Team", "leadership": "Leadership"}
+CONTACT_ROLE_LABELS: dict[str, str] = {
+    "founder": "Founder",
+    "engineer": "Engineer",
+    "product": "Product",
+    "billing": "Billing",
+    "other": "Other",
+}
+MESSAGE_KIND_LABELS: dict[str, str] = {
+    "initial_outreach": "Initial outreach",
+    "homework": "Homework",
+    "final_outreach": "Final outreach",
+    "meeting_invite": "Meeting invitation",
+    "reply": "Reply",
+    "manual_reply": "Reply recorded by hand",
+}
+CONFIG_KEY_LABELS: dict[str, str] = {
+    "autocapture": "Autocapture",
+    "autocapture_actions": "Actions using autocapture",
+    "person_profiles": "Person profiles",
+    "replay_min_duration_s": "Minimum recording length (seconds)",
+    "replay_sample_rate": "Recording sample rate",
+    "flags_local_evaluation": "Local flag evaluation",
+    "flags_poll_interval_s": "Flag polling interval (seconds)",
+    "pipeline_destinations": "Pipeline destinations",
+    "sdk": "SDK",
+    "sdk_version_age_days": "SDK version age (days)",
+}
 
 # Every table above, and the ones kept beside their vocabulary, by kind of code.
 TABLES: dict[str, dict[str, str]] = {
@@ -53,10 +141,20 @@ TABLES: dict[str, dict[str, str]] = {
     "program_status": PROGRAM_STATUS_LABELS,
     "entry_reason": ENTRY_REASON_LABELS,
     "customer_status": CUSTOMER_STATUS_LABELS,
+    "health": HEALTH_LABELS,
     "product": PRODUCT_LABELS,
     "refund_scenario": REFUND_SCENARIO_LABELS,
     "severity": SEVERITY_LABELS,
     "finding_state": FINDING_STATE_LABELS,
+    "refund_status": REFUND_STATUS_LABELS,
+    "stage": STAGE_LABELS,
+    "rule": RULE_LABELS,
+    "metric": METRIC_LABELS,
+    "plan": PLAN_LABELS,
+    "role": ROLE_LABELS,
+    "contact_role": CONTACT_ROLE_LABELS,
+    "message_kind": MESSAGE_KIND_LABELS,
+    "config_key": CONFIG_KEY_LABELS,
 }
 
 
@@ -65,6 +163,16 @@ def label(kind: str, code: str | None) -> str:
     if code is None:
         return ""
     return TABLES[kind].get(code, code.replace("_", " "))
+
+
+def labelled(kind: str, codes: Iterable[str]) -> str:
+    """Several codes of one kind, labelled and joined: "Product analytics, Session replay"."""
+    return ", ".join(label(kind, code) for code in codes)
+
+
+def uses(products: Iterable[str]) -> str:
+    """Why a homework task fits: "uses Product analytics, Session replay"."""
+    return "uses " + labelled("product", products)
 
 
 def money(amount: float | None, cents: bool = True) -> str:

@@ -101,3 +101,89 @@ def test_md_renders_as_the_text_itself(text: str) -> None:
 def test_markdown_the_app_wrote_keeps_its_formatting() -> None:
     assert labels.markdown("**$3,000** saved, $5 each") == r"**\$3,000** saved, \$5 each"
     assert labels.money_md(1234.5) == r"\$1,234.50"
+
+
+# ------------------------------------------------------------------ the one label table
+
+
+def _vocabularies() -> list[tuple[str, tuple[str, ...]]]:
+    from lib import vocabulary
+    from lib.audit import engine
+    from lib.audit import refunds as refund_policy
+    from lib.audit.thresholds import SEVERITIES, STATES
+    from lib.program import timeline
+
+    return [
+        ("product", vocabulary.PRODUCTS),
+        ("metric", vocabulary.METRICS),
+        ("entry_reason", vocabulary.ENTRY_REASONS),
+        ("plan", vocabulary.PLANS),
+        ("role", vocabulary.ROLES),
+        ("refund_status", vocabulary.REFUND_STATUSES),
+        ("contact_role", vocabulary.CONTACT_ROLES),
+        ("message_kind", vocabulary.MESSAGE_KINDS),
+        ("stage", vocabulary.STAGES),
+        ("config_key", tuple(vocabulary.CONFIG_KEYS)),
+        ("step", timeline.STEPS),
+        ("program_status", timeline.PROGRAM_STATUSES),
+        ("rule", tuple(rule.id for rule in engine.RULES)),
+        ("refund_scenario", refund_policy.SCENARIOS),
+        ("severity", SEVERITIES),
+        ("finding_state", STATES),
+    ]
+
+
+@pytest.mark.parametrize(
+    "kind,codes", _vocabularies(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_code_has_a_human_label(kind: str, codes: tuple[str, ...]) -> None:
+    """Every code of the vocabulary, the audit's rules and the refund scenarios has a label
+    in lib.labels' one table: no page, CSV or email falls back to the code itself."""
+    table = lib_labels.TABLES[kind]
+    assert codes
+    missing = [code for code in codes if code not in table]
+    assert missing == [], f"{kind} codes without a label: {missing}"
+    for code in codes:
+        text = lib_labels.label(kind, code)
+        assert text.strip() and text != code, f"{kind} {code} shows as itself"
+        assert "_" not in text, f"{kind} {code}: {text!r}"
+
+
+def test_label_tables_kept_beside_their_code_agree() -> None:
+    """Tables kept beside their module (for its own messages) say what the one table says."""
+    from lib.audit import engine
+    from lib.contacts import model as contacts
+    from lib.program import stage, timeline
+    from lib.refunds import model as refunds
+    from lib.replies import matching
+
+    assert refunds.STATUS_LABELS == lib_labels.REFUND_STATUS_LABELS
+    assert contacts.ROLE_LABELS == lib_labels.CONTACT_ROLE_LABELS
+    assert matching.KIND_LABELS == lib_labels.MESSAGE_KIND_LABELS
+    assert {rule.id: rule.title for rule in engine.RULES} == lib_labels.RULE_LABELS
+    assert lib_labels.TABLES["stage"] is stage.STAGE_LABELS
+    assert lib_labels.TABLES["step"] is timeline.STEP_LABELS
+
+
+@pytest.mark.parametrize(
+    "kind,code,text",
+    [
+        ("refund_scenario", "under_attack", "Under attack (bots)"),
+        ("refund_scenario", "wrong_setup", "Wrong setup"),
+        ("stage", "onboarded_no_engagement", "Onboarded without engagement"),
+        ("program_status", "overdue", "Past week 8"),
+        ("plan", "pay-as-you-go", "Pay-as-you-go"),
+        ("rule", "autocapture_unused", "Autocapture events nobody uses"),
+        ("refund_scenario", "made_up_code", "made up code"),  # unknown: words, not underscores
+        ("stage", None, ""),
+    ],
+)
+def test_label(kind: str, code: str | None, text: str) -> None:
+    assert lib_labels.label(kind, code) == text
+
+
+def test_uses_names_products_by_their_labels() -> None:
+    assert lib_labels.uses(["product_analytics"]) == "uses Product analytics"
+    assert lib_labels.uses(["session_replay", "feature_flags"]) == (
+        "uses Session replay, Feature flags"
+    )

@@ -22,7 +22,8 @@ import pandas as pd
 import pytest
 
 from lib import outcomes
-from lib.outcomes import Filters, OutcomesData
+from lib.outcomes import Filters, OutcomesData, links
+from lib.outcomes.section import sized
 from lib.program import settings as program_settings
 
 AS_OF = dt.date(2026, 6, 30)
@@ -161,41 +162,147 @@ def test_funnel(data: OutcomesData) -> None:
         ("homework", "Homework", 5, 1, 1, 0, 4, 0.2, 0.2),  # A only
         ("final_outreach", "Final outreach", 5, 2, 1, 1, 3, 0.4, 0.2),  # A on time, B late
     ]
+    # Completion counts A-D (8 weeks over by 06-30), not E (entered 06-20): A on time, B late.
+    assert result.completion == outcomes.Completion(finished=4, completed=2, on_time=1, still_in=1)
     assert result.funnel.title == (
-        "40% of 1 Mar-30 Jun 2026 entrants completed the program; 20% on time (5 entrants)"
+        "50% completed the program, 25% on time, of the 4 customers whose 8 weeks are over "
+        "(n=4, small group; entered 1 Mar-30 Jun 2026); 1 still inside their 8 weeks"
     )
 
 
 def test_cohorts(data: OutcomesData) -> None:
     section = outcomes.compute(data, PERIOD).cohorts
     assert rows(section.frame) == [
-        # month, step, label, entrants, reached, on_time, reached %, on time %
-        ("2026-03", "initial_outreach", "Initial outreach", 3, 3, 2, 1.0, 0.6667),
-        ("2026-03", "first_meeting", "First call", 3, 2, 1, 0.6667, 0.3333),
-        ("2026-03", "second_meeting", "Second call", 3, 0, 0, 0.0, 0.0),
-        ("2026-03", "homework", "Homework", 3, 1, 1, 0.3333, 0.3333),
-        ("2026-03", "final_outreach", "Final outreach", 3, 2, 1, 0.6667, 0.3333),
-        ("2026-04", "initial_outreach", "Initial outreach", 1, 1, 1, 1.0, 1.0),
-        ("2026-04", "first_meeting", "First call", 1, 1, 1, 1.0, 1.0),
-        ("2026-04", "second_meeting", "Second call", 1, 0, 0, 0.0, 0.0),
-        ("2026-04", "homework", "Homework", 1, 0, 0, 0.0, 0.0),
-        ("2026-04", "final_outreach", "Final outreach", 1, 0, 0, 0.0, 0.0),
-        ("2026-06", "initial_outreach", "Initial outreach", 1, 0, 0, 0.0, 0.0),
-        ("2026-06", "first_meeting", "First call", 1, 0, 0, 0.0, 0.0),
-        ("2026-06", "second_meeting", "Second call", 1, 0, 0, 0.0, 0.0),
-        ("2026-06", "homework", "Homework", 1, 0, 0, 0.0, 0.0),
-        ("2026-06", "final_outreach", "Final outreach", 1, 0, 0, 0.0, 0.0),
+        # month, month label, step, label, entrants, reached, on_time, reached %, on time %
+        (
+            "2026-03",
+            "2026-03 (n=3, small group)",
+            "initial_outreach",
+            "Initial outreach",
+            3,
+            3,
+            2,
+            1.0,
+            0.6667,
+        ),
+        (
+            "2026-03",
+            "2026-03 (n=3, small group)",
+            "first_meeting",
+            "First call",
+            3,
+            2,
+            1,
+            0.6667,
+            0.3333,
+        ),
+        (
+            "2026-03",
+            "2026-03 (n=3, small group)",
+            "second_meeting",
+            "Second call",
+            3,
+            0,
+            0,
+            0.0,
+            0.0,
+        ),
+        ("2026-03", "2026-03 (n=3, small group)", "homework", "Homework", 3, 1, 1, 0.3333, 0.3333),
+        (
+            "2026-03",
+            "2026-03 (n=3, small group)",
+            "final_outreach",
+            "Final outreach",
+            3,
+            2,
+            1,
+            0.6667,
+            0.3333,
+        ),
+        (
+            "2026-04",
+            "2026-04 (n=1, small group)",
+            "initial_outreach",
+            "Initial outreach",
+            1,
+            1,
+            1,
+            1.0,
+            1.0,
+        ),
+        ("2026-04", "2026-04 (n=1, small group)", "first_meeting", "First call", 1, 1, 1, 1.0, 1.0),
+        (
+            "2026-04",
+            "2026-04 (n=1, small group)",
+            "second_meeting",
+            "Second call",
+            1,
+            0,
+            0,
+            0.0,
+            0.0,
+        ),
+        ("2026-04", "2026-04 (n=1, small group)", "homework", "Homework", 1, 0, 0, 0.0, 0.0),
+        (
+            "2026-04",
+            "2026-04 (n=1, small group)",
+            "final_outreach",
+            "Final outreach",
+            1,
+            0,
+            0,
+            0.0,
+            0.0,
+        ),
+        (
+            "2026-06",
+            "2026-06 (n=1, small group)",
+            "initial_outreach",
+            "Initial outreach",
+            1,
+            0,
+            0,
+            0.0,
+            0.0,
+        ),
+        ("2026-06", "2026-06 (n=1, small group)", "first_meeting", "First call", 1, 0, 0, 0.0, 0.0),
+        (
+            "2026-06",
+            "2026-06 (n=1, small group)",
+            "second_meeting",
+            "Second call",
+            1,
+            0,
+            0,
+            0.0,
+            0.0,
+        ),
+        ("2026-06", "2026-06 (n=1, small group)", "homework", "Homework", 1, 0, 0, 0.0, 0.0),
+        (
+            "2026-06",
+            "2026-06 (n=1, small group)",
+            "final_outreach",
+            "Final outreach",
+            1,
+            0,
+            0,
+            0.0,
+            0.0,
+        ),
     ]
     assert section.title == (
-        "Completion by entry month runs from 0% (2026-04) to 67% (2026-03); on time at most 33%"
+        "Completion by entry month runs from 0% (2026-04, n=1, small group) to 67% (2026-03, "
+        "n=3, small group); on time at most 33%"
     )
 
 
 def test_cohort_title_for_one_month(data: OutcomesData) -> None:
     march = Filters(d("2026-03-01"), d("2026-03-31"))
     result = outcomes.compute(data, march)
-    assert result.cohorts.title == "67% of 2026-03 entrants completed the program; 33% on time"
-    assert result.funnel.title.startswith("67% of March 2026 entrants completed the program")
+    assert result.cohorts.title == (
+        "67% of 2026-03 entrants completed the program; 33% on time (n=3, small group)"
+    )
+    assert result.funnel.title.startswith("67% completed the program, 33% on time, of the 3 ")
 
 
 def test_speed(data: OutcomesData) -> None:
@@ -227,9 +334,9 @@ def test_savings(data: OutcomesData) -> None:
 def test_refunds(data: OutcomesData) -> None:
     section = outcomes.compute(data, PERIOD).refunds
     assert rows(section.frame) == [
-        ("2026-03", "wrong_setup", 1, 40.0),
-        ("2026-04", "learning_curve", 1, 25.5),
-        ("2026-04", "wrong_setup", 1, 10.0),
+        ("2026-03", "wrong_setup", "Wrong setup", 1, 40.0),
+        ("2026-04", "learning_curve", "Learning curve (first bill)", 1, 25.5),
+        ("2026-04", "wrong_setup", "Wrong setup", 1, 10.0),
     ]  # C's declined refund and F (outside the period) are not counted
     assert section.title == "$76 refunded in 3 refunds; most for wrong setup ($50)"
 
@@ -237,27 +344,65 @@ def test_refunds(data: OutcomesData) -> None:
 def test_retention(data: OutcomesData) -> None:
     section = outcomes.compute(data, PERIOD).retention
     assert rows(section.frame) == [
-        # group, label, customers, retained, rate, target, first, latest, spend change
-        ("all", "All customers 90+ days in", 3, 2, 0.6667, 0.9, 350.0, 270.0, -0.2286),
-        ("completed", "Completed the program", 2, 2, 1.0, 0.9, 300.0, 270.0, -0.1),
-        ("not_engaged", "Did not engage", 1, 0, 0.0, 0.9, 50.0, 0.0, -1.0),
+        # group, label, customers, small, retained, rate, its label, target, first, latest,
+        # spend change
+        (
+            "all",
+            "All customers 90+ days in",
+            3,
+            True,
+            2,
+            0.6667,
+            "67% (n=3, small group)",
+            0.9,
+            350.0,
+            270.0,
+            -0.2286,
+        ),
+        (
+            "completed",
+            "Completed the program",
+            2,
+            True,
+            2,
+            1.0,
+            "100% (n=2, small group)",
+            0.9,
+            300.0,
+            270.0,
+            -0.1,
+        ),
+        (
+            "not_engaged",
+            "Did not engage",
+            1,
+            True,
+            0,
+            0.0,
+            "0% (n=1, small group)",
+            0.9,
+            50.0,
+            0.0,
+            -1.0,
+        ),
     ]  # D and E entered after 2026-04-01; nobody is "engaged, not completed"
     assert section.title == (
-        "3-month logo retention 67% (below the 90% target): 100% for completed vs 0% for "
-        "did not engage; spend -23% since the first month"
+        "3-month logo retention 67% (n=3, small group), below the 90% target: 100% (n=2, small "
+        "group) for completed vs 0% (n=1, small group) for did not engage; spend -23% since the "
+        "first month"
     )
 
 
 def test_response_rate(data: OutcomesData) -> None:
     section = outcomes.compute(data, PERIOD).response
     assert rows(section.frame) == [
-        # month, outreach sent, replied, response rate, benchmark
-        ("2026-03", 3, 2, 0.6667, 0.75),  # A and C replied; B only before its outreach
-        ("2026-04", 1, 0, 0.0, 0.75),  # D never replied; E (June) has no outreach yet
+        # month, outreach sent, replied, response rate, its label, small group, benchmark
+        ("2026-03", 3, 2, 0.6667, "67% (n=3, small group)", True, 0.75),  # A, C; B before it
+        ("2026-04", 1, 0, 0.0, "0% (n=1, small group)", True, 0.75),  # D never; E (June) none
     ]
     assert section.title == (
-        "50% of 1 Mar-30 Jun 2026 entrants replied to the initial outreach (2 of 4), below "
-        "the handbook's 75%"
+        "50% of 1 Mar-30 Jun 2026 entrants replied to the initial outreach (2 of 4; n=4, small "
+        "group), below the handbook's 75%"
     )
 
 
@@ -265,25 +410,81 @@ def test_end_stages(data: OutcomesData) -> None:
     section = outcomes.compute(data, PERIOD).stages
     assert rows(section.frame) == [
         # month, stage, label, entrants, customers, share
-        ("2026-03", "onboarded_engaged", "Onboarded and engaged", 3, 2, 0.6667),
-        ("2026-03", "onboarded_no_engagement", "Onboarded without engagement", 3, 0, 0.0),
-        ("2026-03", "handed_to_sales", "Handed to sales", 3, 0, 0.0),
-        ("2026-03", "churned", "Churned", 3, 1, 0.3333),
-        ("2026-03", "in_program", "Still in the program", 3, 0, 0.0),
-        ("2026-04", "onboarded_engaged", "Onboarded and engaged", 1, 0, 0.0),
-        ("2026-04", "onboarded_no_engagement", "Onboarded without engagement", 1, 0, 0.0),
-        ("2026-04", "handed_to_sales", "Handed to sales", 1, 1, 1.0),
-        ("2026-04", "churned", "Churned", 1, 0, 0.0),
-        ("2026-04", "in_program", "Still in the program", 1, 0, 0.0),
-        ("2026-06", "onboarded_engaged", "Onboarded and engaged", 1, 0, 0.0),
-        ("2026-06", "onboarded_no_engagement", "Onboarded without engagement", 1, 0, 0.0),
-        ("2026-06", "handed_to_sales", "Handed to sales", 1, 0, 0.0),
-        ("2026-06", "churned", "Churned", 1, 0, 0.0),
-        ("2026-06", "in_program", "Still in the program", 1, 1, 1.0),  # E: a new account
+        (
+            "2026-03",
+            "2026-03 (n=3, small group)",
+            "onboarded_engaged",
+            "Onboarded and engaged",
+            3,
+            2,
+            0.6667,
+        ),
+        (
+            "2026-03",
+            "2026-03 (n=3, small group)",
+            "onboarded_no_engagement",
+            "Onboarded without engagement",
+            3,
+            0,
+            0.0,
+        ),
+        ("2026-03", "2026-03 (n=3, small group)", "handed_to_sales", "Handed to sales", 3, 0, 0.0),
+        ("2026-03", "2026-03 (n=3, small group)", "churned", "Churned", 3, 1, 0.3333),
+        ("2026-03", "2026-03 (n=3, small group)", "in_program", "Still in the program", 3, 0, 0.0),
+        (
+            "2026-04",
+            "2026-04 (n=1, small group)",
+            "onboarded_engaged",
+            "Onboarded and engaged",
+            1,
+            0,
+            0.0,
+        ),
+        (
+            "2026-04",
+            "2026-04 (n=1, small group)",
+            "onboarded_no_engagement",
+            "Onboarded without engagement",
+            1,
+            0,
+            0.0,
+        ),
+        ("2026-04", "2026-04 (n=1, small group)", "handed_to_sales", "Handed to sales", 1, 1, 1.0),
+        ("2026-04", "2026-04 (n=1, small group)", "churned", "Churned", 1, 0, 0.0),
+        ("2026-04", "2026-04 (n=1, small group)", "in_program", "Still in the program", 1, 0, 0.0),
+        (
+            "2026-06",
+            "2026-06 (n=1, small group)",
+            "onboarded_engaged",
+            "Onboarded and engaged",
+            1,
+            0,
+            0.0,
+        ),
+        (
+            "2026-06",
+            "2026-06 (n=1, small group)",
+            "onboarded_no_engagement",
+            "Onboarded without engagement",
+            1,
+            0,
+            0.0,
+        ),
+        ("2026-06", "2026-06 (n=1, small group)", "handed_to_sales", "Handed to sales", 1, 0, 0.0),
+        ("2026-06", "2026-06 (n=1, small group)", "churned", "Churned", 1, 0, 0.0),
+        (
+            "2026-06",
+            "2026-06 (n=1, small group)",
+            "in_program",
+            "Still in the program",
+            1,
+            1,
+            1.0,
+        ),  # E: a new account
     ]
     assert section.title == (
-        "Of the 1 Mar-30 Jun 2026 entrants, 4 of 5 finished: 50% onboarded and engaged, 0% "
-        "onboarded without engagement, 25% handed to sales, 25% churned"
+        "Of the 1 Mar-30 Jun 2026 entrants, 4 of 5 finished (n=4, small group): 50% onboarded "
+        "and engaged, 0% onboarded without engagement, 25% handed to sales, 25% churned"
     )
 
 
@@ -295,10 +496,18 @@ def test_response_benchmark_is_the_program_setting(data: OutcomesData) -> None:
 def test_team(data: OutcomesData) -> None:
     section = outcomes.compute(data, PERIOD).team
     assert rows(section.frame) == [
-        # owner, open, overdue, steps due, on time, on-time rate
-        ("(unassigned)", 1, 1, 1, 0, 0.0),  # E: outreach overdue
-        ("dana", 0, 0, 8, 4, 0.5),  # A 4/4; B 0/4 (3 late + homework never sent)
-        ("lee", 1, 1, 5, 3, 0.6),  # C 1/1 (churned: its final outreach not counted); D 2/4
+        # owner, open, overdue, steps due, on time, on-time rate, its label
+        ("(unassigned)", 1, 1, 1, 0, 0.0, "0% (n=1, small group)"),  # E: outreach overdue
+        ("dana", 0, 0, 8, 4, 0.5, "50% (n=8, small group)"),  # A 4/4; B 0/4 (3 late + homework)
+        (
+            "lee",
+            1,
+            1,
+            5,
+            3,
+            0.6,
+            "60% (n=5, small group)",
+        ),  # C 1/1 (churned: final not counted); D 2/4
     ]
     assert section.title == (
         "(unassigned) carries the most open customers (1, 1 overdue); on-time rates run 0%-60%"
@@ -478,15 +687,161 @@ def test_csv_bytes_round_trip(data: OutcomesData) -> None:
         assert len(back) == len(section.frame)
 
 
-def test_headline(data: OutcomesData) -> None:
-    assert outcomes.compute(data, PERIOD).headline == [
-        ("Entrants", "5"),
-        ("Completed", "40%"),
-        ("Completed on time", "20%"),
-        ("3-month retention", "67%"),
-        ("Response rate", "50%"),  # A and C of A, B, C, D
-        ("Savings realised", "$150/mo"),  # 100 + 50.25
-    ]
+def test_headline_beside_the_previous_period(data: OutcomesData) -> None:
+    """March-June against the 122 days before (30 Oct-28 Feb): F alone, who completed on
+    time, was retained, replied and had $999/month fixed."""
+    previous = PERIOD.previous()
+    assert previous == Filters(d("2025-10-30"), d("2026-02-28"))
+    metrics = outcomes.headline(outcomes.compute(data, PERIOD), outcomes.compute(data, previous))
+    assert [(m.key, m.label, m.value, m.delta, m.previous, m.group) for m in metrics] == [
+        ("entrants", "Entrants", "5", "+4", "1", ""),
+        ("completed", "Completed", "50%", "-50 pts", "100%",
+         "of the 4 customers whose 8 weeks are over (small group)"),  # A, B of A-D; not E
+        ("completed_on_time", "Completed on time", "25%", "-75 pts", "100%",
+         "of the 4 customers whose 8 weeks are over (small group)"),
+        ("retention", "3-month retention", "67%", "-33 pts", "100%",
+         "of the 3 customers 90+ days in (small group)"),
+        ("response", "Response rate", "50%", "-50 pts", "100%",
+         "of the 4 customers sent the initial outreach (small group)"),  # A, C of A-D
+        ("savings", "Savings realised", "$150/mo", "-$849/mo", "$999/mo", ""),  # 100 + 50.25
+    ]  # fmt: skip
+    for metric in metrics:
+        assert "2025-10-30 to 2026-02-28" in metric.help
+        assert "shifted back by its own length (122 days)" in metric.help
+
+
+def test_headline_without_a_previous_number(data: OutcomesData) -> None:
+    """Nobody entered in the window before: no change is shown, and the help says why; a
+    metric with nothing to measure now is left out."""
+    march = Filters(d("2026-03-01"), d("2026-03-31"))
+    empty = outcomes.compute(data, Filters(d("2026-01-29"), d("2026-02-28")))
+    metrics = outcomes.headline(outcomes.compute(data, march), empty)
+    by_key = {m.key: m for m in metrics}
+    assert by_key["entrants"].delta == "+3"  # a count of zero is still a number
+    assert by_key["completed"].delta is None and by_key["completed"].previous is None
+    assert "It has no number for this." in by_key["completed"].help
+    assert by_key["completed"].group.endswith("; no number last period")
+    later = outcomes.headline(empty, outcomes.compute(data, march))
+    assert [m.key for m in later] == ["entrants"]
+
+
+@pytest.mark.parametrize(
+    "entered,extended,final_done,finished,completed,on_time",
+    [
+        # as of 2026-06-30; the final outreach's window is days 42-55 after entry
+        ("2026-05-06", None, None, 0, 0, 0),  # window ends 06-30: not over on its last day
+        ("2026-05-05", None, None, 1, 0, 0),  # window ended 06-29: over, not completed
+        ("2026-05-05", "2026-07-10", None, 0, 0, 0),  # extended: not over yet
+        ("2026-03-02", None, "2026-04-15", 1, 1, 1),  # completed inside the window
+        ("2026-03-02", None, "2026-05-15", 1, 1, 0),  # completed late
+        ("2026-06-01", None, "2026-06-20", 0, 0, 0),  # completed early: not counted yet
+    ],
+)
+def test_completion_counts_only_customers_past_their_8_weeks(
+    entered: str,
+    extended: str | None,
+    final_done: str | None,
+    finished: int,
+    completed: int,
+    on_time: int,
+) -> None:
+    steps = [step("X", "final_outreach", "done", final_done)] if final_done else []
+    data = OutcomesData.from_records(
+        AS_OF,
+        customers=[
+            customer("X", entered, "dana", "teams", "manual", extended_until=d(extended) if extended else None)
+        ],
+        steps=steps,
+    )  # fmt: skip
+    result = outcomes.compute(data, Filters(d("2026-01-01"), AS_OF))
+    done = result.completion
+    assert (done.finished, done.completed, done.on_time) == (finished, completed, on_time)
+    assert done.still_in == 1 - finished
+
+
+@pytest.mark.parametrize(
+    "start,end,before",
+    [
+        ("2026-03-01", "2026-03-31", ("2026-01-29", "2026-02-28")),  # 31 days back
+        ("2026-06-24", "2026-06-30", ("2026-06-17", "2026-06-23")),  # a week
+        ("2026-01-01", "2026-01-01", ("2025-12-31", "2025-12-31")),  # one day
+    ],
+)
+def test_previous_period_is_the_window_shifted_back_by_its_length(
+    start: str, end: str, before: tuple[str, str]
+) -> None:
+    filters = Filters(d(start), d(end), owners=("dana",), plans=("teams",))
+    previous = filters.previous()
+    assert (previous.entered_from, previous.entered_to) == (d(before[0]), d(before[1]))
+    assert (previous.owners, previous.plans) == (("dana",), ("teams",))
+    assert previous.days == filters.days
+
+
+@pytest.mark.parametrize(
+    "share,n,text",
+    [
+        (0.72, 25, "72% (n=25)"),
+        (0.4, 5, "40% (n=5, small group)"),
+        (0.5, 9, "50% (n=9, small group)"),
+        (0.5, 10, "50% (n=10)"),  # SMALL_GROUP is the first size not flagged
+        (0.0, 0, "0% (n=0, small group)"),
+        (1.0, 1234, "100% (n=1,234)"),
+    ],
+)
+def test_every_rate_names_its_group(share: float, n: int, text: str) -> None:
+    assert outcomes.SMALL_GROUP == 10
+    assert sized(share, n) == text
+
+
+def test_describe_names_codes_by_their_labels() -> None:
+    filters = Filters(
+        d("2026-03-01"), d("2026-03-31"), owners=("dana",), entry_reasons=("credits_rolloff",),
+        plans=("pay-as-you-go",),
+    )  # fmt: skip
+    assert filters.describe() == (
+        "entered 2026-03-01 to 2026-03-31; owner: dana; entry reason: Credits rolled off; "
+        "plan: Pay-as-you-go"
+    )
+
+
+@pytest.mark.parametrize(
+    "filters,url",
+    [
+        ({}, "customers"),
+        ({"owner": ["dana"]}, "customers?owner=dana"),
+        ({"owner": ["Ann Lee & Co"]}, "customers?owner=Ann%20Lee%20%26%20Co"),
+        ({"stage": ["churned", "handed_to_sales"]}, "customers?stage=churned,handed_to_sales"),
+        ({"owner": ["lee"], "overdue": True}, "customers?owner=lee&overdue=1"),
+        ({"status": ["completed"], "health": ["low"]}, "customers?status=completed&health=low"),
+        ({"q": "acme"}, "customers?q=acme"),
+        ({"owner": [""], "overdue": False}, "customers"),  # empty filters are left out
+    ],
+)
+def test_links_use_the_customers_page_filters(filters: dict[str, Any], url: str) -> None:
+    assert outcomes.customers_url(outcomes.customers_query(**filters)) == url
+
+
+def test_section_links(data: OutcomesData) -> None:
+    result = outcomes.compute(data, PERIOD)
+    stages = {link.label: link.query for link in outcomes.section_links(result.stages)}
+    # Onboarded without engagement has nobody: no link to an empty list.
+    assert stages == {
+        "Onboarded and engaged": {"stage": "onboarded_engaged"},
+        "Handed to sales": {"stage": "handed_to_sales"},
+        "Churned": {"stage": "churned"},
+        "Still in the program": {"stage": ",".join(links.IN_PROGRAM_STAGES)},
+    }
+    assert "new_account" in links.IN_PROGRAM_STAGES and "churned" not in links.IN_PROGRAM_STAGES
+    funnel = {link.label: link.query for link in outcomes.section_links(result.funnel)}
+    assert funnel["Completed"] == {"status": "completed"}
+    team = outcomes.team_table(result.team)
+    assert list(team["Customers"]) == [
+        "customers?owner=%28unassigned%29", "customers?owner=dana", "customers?owner=lee"
+    ]  # fmt: skip
+    assert list(team["Overdue customers"])[1] == "customers?owner=dana&overdue=1"
+    assert list(team["On-time rate"]) == list(result.team.frame["on_time_label"])
+    assert list(team["Open"]) == list(result.team.frame["open_customers"])
+    assert outcomes.section_links(result.speed) == []
 
 
 def test_every_section_has_a_definition(data: OutcomesData) -> None:

@@ -154,8 +154,8 @@ def test_loaded_data_computes(loaded: outcomes.OutcomesData) -> None:
     ]
     # Issued refunds by the month issued, at the amount issued; the waiting one not at all.
     assert list(result.refunds.frame.itertuples(index=False, name=None)) == [
-        ("2026-03", "wrong_setup", 1, 25.0),
-        ("2026-04", "learning_curve", 1, 18.0),
+        ("2026-03", "wrong_setup", "Wrong setup", 1, 25.0),
+        ("2026-04", "learning_curve", "Learning curve (first bill)", 1, 18.0),
     ]
     retention = result.retention.frame.set_index("group")
     assert retention.at["all", "customers"] == 1  # y entered 15 days ago

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -20,7 +22,8 @@ from streamlit import dataframe_util
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from lib import outcomes
+from lib import labels, outcomes
+from lib.labels import md
 from lib.store import db, models
 from tests.apptest_support import AS_OF, page_errors
 
@@ -83,20 +86,38 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
     yield stored
 
 
-def charts(at: AppTest) -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
-    """section -> (Vega-Lite spec, the one dataset the chart is drawn from)."""
-    found = {}
+def every_chart(at: AppTest) -> list[tuple[str, dict[str, Any], pd.DataFrame]]:
+    """(section, Vega-Lite spec, the one dataset the chart is drawn from) of every chart: a
+    section draws one or two charts, each from the section's frame."""
+    found = []
     for element in at.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
         datasets = list(element.proto.datasets)
         assert len(datasets) == 1, "each chart draws exactly one frame"
         frame = dataframe_util.convert_arrow_bytes_to_pandas_df(datasets[0].data.data)
-        found[spec["usermeta"]["outcomes_section"]] = (spec, frame)
+        found.append((spec["usermeta"]["outcomes_section"], spec, frame))
     return found
 
 
-def title_of(spec: dict[str, Any]) -> str:
-    return " ".join(spec["title"]["text"])
+def charts(at: AppTest) -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
+    """section -> (Vega-Lite spec, dataset) of its first chart."""
+    found: dict[str, tuple[dict[str, Any], pd.DataFrame]] = {}
+    for key, spec, frame in every_chart(at):
+        found.setdefault(key, (spec, frame))
+    return found
+
+
+def texts(at: AppTest) -> list[str]:
+    """Every text the page shows outside the charts."""
+    shown = [
+        str(getattr(e, "value", ""))
+        for kind in ("title", "subheader", "markdown", "caption", "info")
+        for e in at.get(kind)
+    ]
+    shown += [m.label for m in at.metric] + [m.value for m in at.metric]
+    shown += [m.proto.delta_description for m in at.metric] + [m.proto.help for m in at.metric]
+    shown += [link.proto.label for link in at.get("page_link")]
+    return shown
 
 
 def download_bytes(at: AppTest, section: str, stored: dict[str, bytes]) -> bytes:
@@ -135,21 +156,28 @@ def test_leadership_lands_on_outcomes_and_every_chart_has_data(
     drawn = charts(at)
     assert set(drawn) == set(SECTIONS)
     want = expected(money, default_filters())
+    findings = [m.value for m in at.markdown]
+    by_key = {section.key: section for section in want.sections}
+    for key, spec, frame in every_chart(at):
+        assert not frame.empty, key
+        assert_same(frame, by_key[key])  # each chart of a section draws the section's frame
+        assert "tooltip" in json.dumps(spec), key
     for section in want.sections:
-        spec, frame = drawn[section.key]
-        assert not frame.empty, section.key
-        assert title_of(spec) == section.title  # the finding, in words
-        assert_same(frame, section)
-        assert "tooltip" in json.dumps(spec), section.key
+        assert f"**{md(section.title)}**" in findings  # the finding, in words, above the chart
     assert at.info.len == 0  # no "nothing to show" box
     assert [m.label for m in at.metric][:2] == ["Entrants", "Completed"]
+    # The completion rate says whom it counts, right under it.
+    captions = [c.value for c in at.caption]
+    assert any(
+        c.startswith("of the ") and "customers whose 8 weeks are over" in c for c in captions
+    )
 
 
 def test_each_csv_is_the_frame_its_chart_draws(
     login_app: Callable[..., AppTest], money: str, downloads: dict[str, bytes]
 ) -> None:
     at = login_app("lead", page=PAGE)
-    for key, (_, frame) in charts(at).items():
+    for key, _, frame in every_chart(at):
         assert download_bytes(at, key, downloads) == outcomes.csv_bytes(frame), key
     refunds = download_bytes(at, "refunds", downloads).decode("utf-8")
     assert ",'=cmd|'/C calc'!A0," in refunds  # neutralised: a spreadsheet shows text
@@ -217,3 +245,93 @@ def test_team_member_reaches_outcomes_too(login_app: Callable[..., AppTest], mon
     at = login_app("dana", page=PAGE)
     assert page_errors(at) == []
     assert set(charts(at)) == set(SECTIONS)
+
+
+def test_each_headline_number_sits_beside_the_previous_period(
+    login_app: Callable[..., AppTest], money: str
+) -> None:
+    at = login_app("lead", page=PAGE)
+    filters = default_filters()
+    want = outcomes.headline(expected(money, filters), expected(money, filters.previous()))
+    assert [(m.label, m.value) for m in at.metric] == [(m.label, m.value) for m in want]
+    captions = [c.value for c in at.caption]
+    assert all(md(m.group) in captions for m in want if m.group)
+    assert len(want) >= 5
+    for shown, metric in zip(at.metric, want, strict=True):
+        assert shown.proto.help == md(metric.help)
+        assert "shifted back by its own length" in metric.help
+        if metric.previous is None:
+            assert shown.proto.delta_description == ""
+        else:
+            assert shown.proto.delta == metric.delta
+            assert shown.proto.delta_description == f"vs {md(metric.previous)} last period"
+    assert any(m.previous is not None for m in want), "the demo has a previous period"
+
+
+def _codes() -> set[str]:
+    """Every code a page must show by its label (those whose label differs from the code)."""
+    return {
+        code for table in labels.TABLES.values() for code, text in table.items() if code != text
+    }
+
+
+def test_outcomes_shows_no_raw_code(login_app: Callable[..., AppTest], money: str) -> None:
+    at = login_app("lead", page=PAGE)
+    assert page_errors(at) == []
+    codes = _codes()
+    assert {"under_attack", "wrong_setup", "onboarded_engaged", "first_meeting"} <= codes
+    code_like = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
+    for text in texts(at):
+        assert not set(code_like.findall(text)) & codes, text
+    drawn = every_chart(at)
+    assert drawn
+    for key, spec, frame in drawn:
+        for field in _shown_fields(spec):
+            if field in frame.columns:
+                raw = {str(v) for v in frame[field]} & codes
+                assert not raw, f"{key}: {field} shows {raw}"
+
+
+def _shown_fields(spec: Any) -> set[str]:
+    """The data fields a Vega-Lite spec puts on screen (axes, legends, text, tooltips)."""
+    found: set[str] = set()
+    if isinstance(spec, dict):
+        for channel, value in spec.items():
+            if channel == "encoding" and isinstance(value, dict):
+                for encoded in value.values():
+                    for item in encoded if isinstance(encoded, list) else [encoded]:
+                        if isinstance(item, dict) and isinstance(item.get("field"), str):
+                            found.add(item["field"])
+            else:
+                found |= _shown_fields(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found |= _shown_fields(item)
+    return found
+
+
+def test_a_chart_leads_to_the_customers_behind_it(
+    login_app: Callable[..., AppTest], money: str
+) -> None:
+    """Links to the Customers page with its URL filters: the stages chart's end stages, the
+    funnel's program statuses, and every owner's row of the team table."""
+    at = login_app("lead", page=PAGE)
+    shown = [link.proto for link in at.get("page_link")]
+    assert shown and all("customers" in link.page for link in shown)
+    links = {link.label: unquote(link.query_string) for link in shown}
+    assert links["Completed"] == "status=completed"
+    want = expected(money, default_filters())
+    shown_stages = set(want.stages.frame.loc[want.stages.frame["customers"] > 0, "stage"])
+    for stage in shown_stages - {"in_program"}:
+        label = outcomes.END_GROUPS[stage]
+        assert links[label] == f"stage={stage}"
+    if "in_program" in shown_stages:
+        still = links[outcomes.END_GROUPS["in_program"]]
+        assert still.startswith("stage=new_account,") and "onboarded_engaged" not in still
+    table = next(d.value for d in at.dataframe if "Owner" in d.value.columns)
+    assert list(table["Owner"]) == list(want.team.frame["owner"])
+    rows = zip(table["Owner"], table["Customers"], table["Overdue customers"], strict=True)
+    for owner, url, overdue in rows:
+        assert url == outcomes.customers_url({"owner": owner})
+        assert overdue == outcomes.customers_url({"owner": owner, "overdue": "1"})
+        assert url.startswith("customers?owner=")

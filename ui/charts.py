@@ -1,10 +1,13 @@
-"""The Outcomes page's Altair charts: one function a section, each drawn from the
-section's frame alone (the CSV under the chart is that same frame)."""
+"""The Outcomes page's Altair charts: one function a section, each drawing one or two
+charts from the section's frame alone (the CSV under the chart is that same frame).
+
+The finding in words is written above the chart by the page (HTML wraps it at any width);
+every chart fills its container's width, so it reads the same at 1440 px and at 1024 px.
+Charts whose bars lead to customers carry a point selection named PICK."""
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import altair as alt
 
@@ -13,19 +16,36 @@ from lib.outcomes import Section
 from lib.program import timeline
 
 STEP_ORDER = [labels.label("step", step) for step in timeline.STEPS]
-AnyChart = alt.Chart | alt.LayerChart | alt.HConcatChart
 GOOD, LATE, NONE, BAD = "#1D4AFF", "#F9BD2B", "#C9CCD4", "#F54E00"
+PICK = "pick"  # the selection a click on a bar makes (st.altair_chart on_select)
+LABEL_LIMIT = 260  # px of an axis label before it is cut with an ellipsis
+MONTH_AXIS = alt.Axis(labelAngle=-40, labelOverlap=False)
 
 
-def _title(section: Section) -> alt.TitleParams:
-    # Vega-Lite titles do not wrap; half-width charts fit about 60 characters a line.
-    lines = textwrap.wrap(section.title, width=60) or [section.title]
-    return alt.TitleParams(text=lines, anchor="start", fontSize=15, offset=12)
+def _legend(columns: int = 2) -> alt.Legend:
+    # Below the chart, in columns: long labels wrap to rows instead of widening the chart.
+    return alt.Legend(title=None, orient="bottom", columns=columns, labelLimit=LABEL_LIMIT)
 
 
-def funnel_chart(section: Section) -> alt.Chart:
-    return (
-        alt.Chart(section.frame, title=_title(section))
+def _bar_labels(base: alt.Chart, x: str, text: str, y: alt.Y, tooltip: list) -> alt.LayerChart:
+    """A horizontal bar's text at its end: inside in white on a long bar, outside in black
+    on a short one (a share on a 0-100% axis)."""
+    inside = (
+        base.transform_filter(f"datum.{x} >= 0.45")
+        .mark_text(align="right", dx=-6, color="white", fontWeight="bold")
+        .encode(y=y, x=f"{x}:Q", text=f"{text}:N", tooltip=tooltip)
+    )
+    outside = (
+        base.transform_filter(f"datum.{x} < 0.45")
+        .mark_text(align="left", dx=6, color="#151515", fontWeight="bold")
+        .encode(y=y, x=f"{x}:Q", text=f"{text}:N", tooltip=tooltip)
+    )
+    return inside + outside
+
+
+def funnel_chart(section: Section) -> list[alt.Chart]:
+    chart = (
+        alt.Chart(section.frame)
         .transform_fold(["on_time", "late", "not_reached"], as_=["timing", "customers"])
         .transform_calculate(
             timing_label="{'on_time': 'On time', 'late': 'Late', 'not_reached': 'Not reached'}"
@@ -34,56 +54,61 @@ def funnel_chart(section: Section) -> alt.Chart:
         )
         .mark_bar()
         .encode(
-            y=alt.Y("step_label:N", sort=STEP_ORDER, title=None, axis=alt.Axis(labelLimit=200)),
+            y=alt.Y(
+                "step_label:N", sort=STEP_ORDER, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)
+            ),
             x=alt.X("customers:Q", stack="zero", title="Customers who entered in the period"),
             color=alt.Color(
                 "timing_label:N",
                 scale=alt.Scale(
                     domain=["On time", "Late", "Not reached"], range=[GOOD, LATE, NONE]
                 ),
-                legend=alt.Legend(title=None, orient="bottom"),
+                legend=_legend(3),
             ),
             order=alt.Order("timing_order:Q"),
             tooltip=[
                 alt.Tooltip("step_label:N", title="Step"),
                 alt.Tooltip("timing_label:N", title="Timing"),
                 alt.Tooltip("customers:Q", title="Customers"),
-                alt.Tooltip("entrants:Q", title="Entrants"),
+                alt.Tooltip("entrants:Q", title="Entrants (n)"),
                 alt.Tooltip("reached_pct:Q", title="Reached", format=".0%"),
                 alt.Tooltip("on_time_pct:Q", title="On time", format=".0%"),
             ],
         )
         .properties(height=alt.Step(34))
     )
+    return [chart]
 
 
-def cohorts_chart(section: Section) -> alt.LayerChart:
+def cohorts_chart(section: Section) -> list[alt.LayerChart]:
     base = alt.Chart(section.frame).encode(
         x=alt.X(
             "step_label:N",
             sort=STEP_ORDER,
             title=None,
-            axis=alt.Axis(labelAngle=-30, labelOverlap=False),
+            axis=alt.Axis(labelAngle=-30, labelOverlap=False, labelLimit=120),
         ),
-        y=alt.Y("entry_month:O", title="Entry month"),
+        y=alt.Y(
+            "month_label:O", title="Entry month (entrants)", axis=alt.Axis(labelLimit=LABEL_LIMIT)
+        ),
     )
     cells = base.mark_rect().encode(
         color=alt.Color(
             "reached_pct:Q",
             scale=alt.Scale(domain=[0, 1], scheme="blues"),
-            legend=alt.Legend(title="Reached", format=".0%"),
+            legend=alt.Legend(title="Reached", format=".0%", orient="bottom"),
         ),
         tooltip=[
             alt.Tooltip("entry_month:O", title="Entry month"),
             alt.Tooltip("step_label:N", title="Step"),
-            alt.Tooltip("entrants:Q", title="Entrants"),
+            alt.Tooltip("entrants:Q", title="Entrants (n)"),
             alt.Tooltip("reached:Q", title="Reached"),
             alt.Tooltip("on_time:Q", title="On time"),
             alt.Tooltip("reached_pct:Q", title="Reached %", format=".0%"),
             alt.Tooltip("on_time_pct:Q", title="On time %", format=".0%"),
         ],
     )
-    labels = (
+    text = (
         base.transform_calculate(
             label="format(datum.reached_pct, '.0%') + ' / ' + format(datum.on_time_pct, '.0%')"
         )
@@ -93,12 +118,12 @@ def cohorts_chart(section: Section) -> alt.LayerChart:
             color=alt.condition("datum.reached_pct > 0.55", alt.value("white"), alt.value("black")),
         )
     )
-    return (cells + labels).properties(title=_title(section), height=alt.Step(32))
+    return [(cells + text).properties(height=alt.Step(32))]
 
 
-def speed_chart(section: Section) -> alt.Chart:
-    return (
-        alt.Chart(section.frame, title=_title(section))
+def speed_chart(section: Section) -> list[alt.Chart]:
+    chart = (
+        alt.Chart(section.frame)
         .transform_fold(["median_days", "p80_days"], as_=["measure", "days"])
         .transform_calculate(
             measure_label="datum.measure == 'median_days' ? 'Median' : '80th percentile'"
@@ -109,42 +134,43 @@ def speed_chart(section: Section) -> alt.Chart:
                 "milestone_label:N",
                 sort=list(outcomes.MILESTONES.values()),
                 title=None,
-                axis=alt.Axis(labelLimit=200),
+                axis=alt.Axis(labelLimit=LABEL_LIMIT),
             ),
             yOffset=alt.YOffset("measure_label:N", sort=["Median", "80th percentile"]),
             x=alt.X("days:Q", title="Days from entry"),
             color=alt.Color(
                 "measure_label:N",
                 scale=alt.Scale(domain=["Median", "80th percentile"], range=[GOOD, "#9AA7FF"]),
-                legend=alt.Legend(title=None, orient="bottom"),
+                legend=_legend(1),
             ),
             tooltip=[
                 alt.Tooltip("milestone_label:N", title="Milestone"),
                 alt.Tooltip("measure_label:N", title="Measure"),
                 alt.Tooltip("days:Q", title="Days"),
-                alt.Tooltip("customers:Q", title="Customers who reached it"),
+                alt.Tooltip("customers:Q", title="Customers who reached it (n)"),
             ],
         )
         .properties(height=alt.Step(16))
     )
+    return [chart]
 
 
-def savings_chart(section: Section) -> alt.Chart:
-    return (
-        alt.Chart(section.frame, title=_title(section))
+def savings_chart(section: Section) -> list[alt.Chart]:
+    chart = (
+        alt.Chart(section.frame)
         .transform_fold(["identified_usd", "realised_usd"], as_=["measure", "usd"])
         .transform_calculate(
             measure_label="datum.measure == 'identified_usd' ? 'Identified' : 'Realised (fixed)'"
         )
         .mark_bar()
         .encode(
-            x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=0)),
+            x=alt.X("month:O", title="Month", axis=MONTH_AXIS),
             xOffset=alt.XOffset("measure_label:N", sort=["Identified", "Realised (fixed)"]),
             y=alt.Y("usd:Q", title="Monthly saving (USD)", axis=alt.Axis(format="$,.0f")),
             color=alt.Color(
                 "measure_label:N",
                 scale=alt.Scale(domain=["Identified", "Realised (fixed)"], range=[NONE, GOOD]),
-                legend=alt.Legend(title=None, orient="bottom"),
+                legend=_legend(1),
             ),
             tooltip=[
                 alt.Tooltip("month:O", title="Month"),
@@ -154,68 +180,76 @@ def savings_chart(section: Section) -> alt.Chart:
                 alt.Tooltip("findings_fixed:Q", title="Findings fixed"),
             ],
         )
-        .properties(height=260)
+        .properties(height=300)
     )
+    return [chart]
 
 
-def refunds_chart(section: Section) -> alt.Chart:
-    return (
-        alt.Chart(section.frame, title=_title(section))
+def refunds_chart(section: Section) -> list[alt.Chart]:
+    chart = (
+        alt.Chart(section.frame)
         .mark_bar()
         .encode(
-            x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=0)),
+            x=alt.X("month:O", title="Month", axis=MONTH_AXIS),
             y=alt.Y(
                 "amount_usd:Q", stack="zero", title="Refunded (USD)", axis=alt.Axis(format="$,.0f")
             ),
-            color=alt.Color("scenario:N", title="Scenario", legend=alt.Legend(orient="bottom")),
+            color=alt.Color("scenario_label:N", title=None, legend=_legend(1)),
             tooltip=[
                 alt.Tooltip("month:O", title="Month"),
-                alt.Tooltip("scenario:N", title="Scenario"),
+                alt.Tooltip("scenario_label:N", title="Scenario"),
                 alt.Tooltip("refunds:Q", title="Refunds"),
                 alt.Tooltip("amount_usd:Q", title="Amount", format="$,.2f"),
             ],
         )
-        .properties(height=260)
+        .properties(height=300)
     )
+    return [chart]
 
 
-def retention_chart(section: Section) -> alt.HConcatChart:
-    base = alt.Chart(section.frame)
+def _group_y() -> alt.Y:
     order = list(outcomes.RETENTION_GROUPS.values())
-    group_y = alt.Y("group_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+    return alt.Y("group_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
+
+
+def retention_chart(section: Section) -> list[alt.LayerChart | alt.Chart]:
+    base = alt.Chart(section.frame)
     tooltip = [
         alt.Tooltip("group_label:N", title="Group"),
-        alt.Tooltip("customers:Q", title="Customers 90+ days in"),
+        alt.Tooltip("customers:Q", title="Customers 90+ days in (n)"),
         alt.Tooltip("retained:Q", title="Retained"),
-        alt.Tooltip("retention_pct:Q", title="Retention", format=".0%"),
+        alt.Tooltip("retention_label:N", title="Retention"),
         alt.Tooltip("first_month_spend_usd:Q", title="First-month spend", format="$,.2f"),
         alt.Tooltip("latest_spend_usd:Q", title="Last-30-days spend", format="$,.2f"),
         alt.Tooltip("spend_change_pct:Q", title="Spend change", format="+.0%"),
     ]
+    x = alt.X(
+        "retention_pct:Q",
+        title="3-month logo retention",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format=".0%"),
+    )
     bars = base.mark_bar().encode(
-        y=group_y,
-        x=alt.X(
-            "retention_pct:Q",
-            title="3-month logo retention",
-            scale=alt.Scale(domain=[0, 1]),
-            axis=alt.Axis(format=".0%"),
-        ),
+        y=_group_y(),
+        x=x,
         color=alt.condition(
             "datum.retention_pct >= datum.target_pct", alt.value(GOOD), alt.value(BAD)
         ),
         tooltip=tooltip,
     )
+    # The rate and its group size ("72% (n=25)", small groups marked) at the bar's end.
+    sizes = _bar_labels(base, "retention_pct", "retention_label", _group_y(), tooltip)
     # The target, drawn from the frame's own target_pct column.
     target = base.mark_rule(strokeDash=[6, 4], color="#151515", size=2).encode(
         x="max(target_pct):Q"
     )
-    target_label = base.mark_text(align="center", dy=-8, fontWeight="bold").encode(
+    target_label = base.mark_text(align="right", dx=-4, dy=-8, fontWeight="bold").encode(
         x="max(target_pct):Q",
         y=alt.value(0),
         text=alt.value(f"Target {outcomes.RETENTION_TARGET:.0%}"),
     )
     spend = base.mark_bar().encode(
-        y=group_y,
+        y=_group_y(),
         x=alt.X(
             "spend_change_pct:Q",
             title="Spend change since the first month",
@@ -224,79 +258,94 @@ def retention_chart(section: Section) -> alt.HConcatChart:
         color=alt.condition("datum.spend_change_pct < 0", alt.value(BAD), alt.value(GOOD)),
         tooltip=tooltip,
     )
-    return alt.hconcat(
-        (bars + target + target_label).properties(height=alt.Step(30), width=300),
-        spend.properties(height=alt.Step(30), width=260),
-        title=_title(section),
-        spacing=24,
-    )
+    return [
+        (bars + sizes + target + target_label).properties(height=alt.Step(34)),
+        spend.properties(height=alt.Step(26)),
+    ]
 
 
-def team_chart(section: Section) -> alt.HConcatChart:
+def _owner_y() -> alt.Y:
+    return alt.Y("owner:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=LABEL_LIMIT))
+
+
+def team_chart(section: Section) -> list[alt.Chart | alt.LayerChart]:
     base = alt.Chart(section.frame)
-    owner_y = alt.Y("owner:N", title=None, sort="ascending")
+    pick = alt.selection_point(name=PICK, fields=["owner"])
     tooltip = [
         alt.Tooltip("owner:N", title="Owner"),
         alt.Tooltip("open_customers:Q", title="Open customers"),
         alt.Tooltip("overdue_customers:Q", title="Overdue"),
-        alt.Tooltip("steps_due:Q", title="Steps due"),
+        alt.Tooltip("steps_due:Q", title="Steps due (n)"),
         alt.Tooltip("steps_on_time:Q", title="Steps on time"),
-        alt.Tooltip("on_time_pct:Q", title="On-time rate", format=".0%"),
+        alt.Tooltip("on_time_label:N", title="On-time rate"),
     ]
     load = (
         base.transform_fold(["open_customers", "overdue_customers"], as_=["measure", "customers"])
         .transform_calculate(measure_label="datum.measure == 'open_customers' ? 'Open' : 'Overdue'")
-        .mark_bar()
+        .mark_bar(cursor="pointer")
         .encode(
-            y=owner_y,
+            y=_owner_y(),
             yOffset=alt.YOffset("measure_label:N", sort=["Open", "Overdue"]),
-            x=alt.X("customers:Q", title="Customers"),
+            x=alt.X("customers:Q", title="Customers (click a bar to list them)"),
             color=alt.Color(
                 "measure_label:N",
                 scale=alt.Scale(domain=["Open", "Overdue"], range=[GOOD, BAD]),
-                legend=alt.Legend(title=None, orient="bottom"),
+                legend=_legend(),
             ),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
             tooltip=tooltip,
         )
+        .add_params(pick)
     )
-    on_time = base.mark_bar(color=GOOD).encode(
-        y=owner_y,
-        x=alt.X(
-            "on_time_pct:Q",
-            title="On-time rate",
-            scale=alt.Scale(domain=[0, 1]),
-            axis=alt.Axis(format=".0%"),
-        ),
-        tooltip=tooltip,
+    x = alt.X(
+        "on_time_pct:Q",
+        title="On-time rate (n = steps that came due)",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format=".0%"),
     )
-    return alt.hconcat(
-        load.properties(width=320, height=alt.Step(12)),
-        on_time.properties(width=240, height=alt.Step(24)),
-        title=_title(section),
-    )
+    on_time = base.mark_bar(color=GOOD).encode(y=_owner_y(), x=x, tooltip=tooltip)
+    rates = _bar_labels(base, "on_time_pct", "on_time_label", _owner_y(), tooltip)
+    return [
+        load.properties(height=alt.Step(12)),
+        (on_time + rates).properties(height=alt.Step(26)),
+    ]
 
 
-def response_chart(section: Section) -> alt.LayerChart:
+def response_chart(section: Section) -> list[alt.LayerChart]:
     base = alt.Chart(section.frame)
     tooltip = [
         alt.Tooltip("entry_month:O", title="Entry month"),
-        alt.Tooltip("outreach_sent:Q", title="Initial outreach sent"),
+        alt.Tooltip("outreach_sent:Q", title="Initial outreach sent (n)"),
         alt.Tooltip("replied:Q", title="Replied"),
-        alt.Tooltip("response_pct:Q", title="Response rate", format=".0%"),
+        alt.Tooltip("response_label:N", title="Response rate"),
         alt.Tooltip("benchmark_pct:Q", title="Handbook benchmark", format=".0%"),
     ]
+    y = alt.Y(
+        "response_pct:Q",
+        title="Replied to the initial outreach",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format=".0%"),
+    )
     bars = base.mark_bar().encode(
-        x=alt.X("entry_month:O", title="Entry month", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y(
-            "response_pct:Q",
-            title="Replied to the initial outreach",
-            scale=alt.Scale(domain=[0, 1]),
-            axis=alt.Axis(format=".0%"),
-        ),
+        x=alt.X("entry_month:O", title="Entry month", axis=MONTH_AXIS),
+        y=y,
         color=alt.condition(
             "datum.response_pct >= datum.benchmark_pct", alt.value(GOOD), alt.value(BAD)
         ),
         tooltip=tooltip,
+    )
+    # Each month's group size inside the bar's foot: "n=11", "n=5, small group".
+    sizes = (
+        base.mark_text(angle=270, align="left", dx=4, color="white", fontSize=11)
+        .encode(
+            x=alt.X("entry_month:O"),
+            y=alt.datum(0),
+            text=alt.Text("size_label:N"),
+            tooltip=tooltip,
+        )
+        .transform_calculate(
+            size_label="'n=' + datum.outreach_sent + (datum.small_group ? ', small' : '')"
+        )
     )
     # The benchmark, drawn from the frame's own benchmark_pct column.
     benchmark = base.mark_rule(strokeDash=[6, 4], color="#151515", size=2).encode(
@@ -307,46 +356,57 @@ def response_chart(section: Section) -> alt.LayerChart:
         x=alt.value(0),
         text=alt.value("Handbook benchmark"),
     )
-    return (bars + benchmark + label).properties(title=_title(section), height=260)
+    return [(bars + sizes + benchmark + label).properties(height=300)]
 
 
 STAGE_COLOURS = ["#2F9E44", "#F9BD2B", "#1D4AFF", "#F54E00", NONE]
 
 
-def stages_chart(section: Section) -> alt.Chart:
+def stages_chart(section: Section) -> list[alt.Chart]:
     order = list(outcomes.END_GROUPS.values())
-    return (
-        alt.Chart(section.frame, title=_title(section))
+    pick = alt.selection_point(name=PICK, fields=["stage"])
+    chart = (
+        alt.Chart(section.frame)
         .transform_calculate(stage_order=f"indexof({order!r}, datum.stage_label)")
-        .mark_bar()
+        .mark_bar(cursor="pointer")
         .encode(
-            y=alt.Y("entry_month:O", title="Entry month"),
+            y=alt.Y(
+                "month_label:O",
+                title="Entry month (entrants)",
+                axis=alt.Axis(labelLimit=LABEL_LIMIT),
+            ),
             x=alt.X(
                 "share_pct:Q",
                 stack="zero",
-                title="Share of the month's entrants",
+                title="Share of the month's entrants (click a bar to list them)",
                 axis=alt.Axis(format=".0%"),
             ),
             color=alt.Color(
                 "stage_label:N",
                 scale=alt.Scale(domain=order, range=STAGE_COLOURS),
-                legend=alt.Legend(title=None, orient="bottom", columns=3),
+                legend=_legend(1),
             ),
             order=alt.Order("stage_order:Q"),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
             tooltip=[
                 alt.Tooltip("entry_month:O", title="Entry month"),
                 alt.Tooltip("stage_label:N", title="Stage"),
                 alt.Tooltip("customers:Q", title="Customers"),
-                alt.Tooltip("entrants:Q", title="Entrants"),
+                alt.Tooltip("entrants:Q", title="Entrants (n)"),
                 alt.Tooltip("share_pct:Q", title="Share", format=".0%"),
             ],
         )
+        .add_params(pick)
         .properties(height=alt.Step(28))
     )
+    return [chart]
 
 
-# Each section's heading on the page and the function that draws its chart.
-CHARTS: dict[str, tuple[str, Callable[[Section], AnyChart]]] = {
+AnyChart = alt.Chart | alt.LayerChart
+Build = Callable[[Section], Sequence[AnyChart]]
+
+# Each section's heading on the page and the function that draws its charts.
+CHARTS: dict[str, tuple[str, Build]] = {
     "funnel": ("Program funnel", funnel_chart),
     "cohorts": ("Cohorts by entry month", cohorts_chart),
     "speed": ("Speed", speed_chart),
@@ -357,3 +417,5 @@ CHARTS: dict[str, tuple[str, Callable[[Section], AnyChart]]] = {
     "stages": ("End stages by cohort", stages_chart),
     "team": ("Team", team_chart),
 }
+# The sections a click on a bar leads from (their charts carry the PICK selection).
+CLICKABLE: frozenset[str] = frozenset({"stages", "team"})

@@ -6,10 +6,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
+
+from lib import labels
 
 RETENTION_TARGET = 0.9
 RETENTION_MIN_DAYS = 90  # three months after the first forecast bill
@@ -183,15 +185,28 @@ class Filters:
             return f"{start.day} {start:%b}-{end.day} {end:%b %Y}"
         return f"{start.day} {start:%b %Y}-{end.day} {end:%b %Y}"
 
+    @property
+    def days(self) -> int:
+        """The window's length in days, both ends included."""
+        return (self.entered_to - self.entered_from).days + 1
+
+    def previous(self) -> Filters:
+        """The same filters over the window just before: shifted back by its own length."""
+        shift = dt.timedelta(days=self.days)
+        return replace(
+            self, entered_from=self.entered_from - shift, entered_to=self.entered_to - shift
+        )
+
     def describe(self) -> str:
         parts = [f"entered {self.entered_from.isoformat()} to {self.entered_to.isoformat()}"]
-        for name, chosen in (
-            ("owner", self.owners),
-            ("entry reason", self.entry_reasons),
-            ("plan", self.plans),
+        for name, kind, chosen in (
+            ("owner", None, self.owners),
+            ("entry reason", "entry_reason", self.entry_reasons),
+            ("plan", "plan", self.plans),
         ):
             if chosen:
-                parts.append(f"{name}: {', '.join(chosen)}")
+                shown = chosen if kind is None else [labels.label(kind, c) for c in chosen]
+                parts.append(f"{name}: {', '.join(shown)}")
         return "; ".join(parts)
 
 
@@ -222,7 +237,9 @@ DEFINITIONS: dict[str, str] = {
     "funnel": (
         "Customers who entered in the period. Reached = the step is recorded done; on time = "
         "done on or before the end of its window (an extension moves the final outreach's "
-        "end); late = done after it. Completed = final outreach done."
+        "end); late = done after it. Completed = final outreach done. The completion rate in "
+        "the headline counts only the customers whose 8 weeks (and any extension) are over: "
+        "those still inside them have not had their chance yet."
     ),
     "cohorts": (
         "Each cell: the share of that month's entrants who reached the step, and the share "
@@ -245,7 +262,8 @@ DEFINITIONS: dict[str, str] = {
         "Retained = not churned and sent events in the last 30 days (no churn dates are "
         "stored, so this is 'still a customer today'). Spend change = the projected bill of "
         "the last 30 days against the first 30 days after entry. Engaged = held the first call; "
-        "completed = also had the final outreach."
+        "completed = also had the final outreach. n = the customers in the group; a group of "
+        "fewer than 10 is marked small: its rate moves a lot with one customer."
     ),
     "response": (
         "Entrants whose initial outreach is recorded done, by entry month; replied = an answer "

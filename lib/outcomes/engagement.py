@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from lib.outcomes.data import Filters
-from lib.outcomes.section import Section, pct, rate
+from lib.outcomes.section import SMALL_GROUP, Section, pct, rate, size, sized
 from lib.program import settings
 from lib.program.stage import STAGE_LABELS
 from lib.vocabulary import END_STAGES
@@ -43,11 +43,21 @@ def response(prog: pd.DataFrame, replies: pd.DataFrame, filters: Filters) -> Sec
             "outreach_sent": sent_count,
             "replied": replied,
             "response_pct": rate(replied, sent_count),
+            "response_label": sized(rate(replied, sent_count), sent_count),
+            "small_group": sent_count < SMALL_GROUP,
             "benchmark_pct": benchmark,
         }
         for month, (sent_count, replied) in sorted(tallies.items())
     ]
-    columns = ["entry_month", "outreach_sent", "replied", "response_pct", "benchmark_pct"]
+    columns = [
+        "entry_month",
+        "outreach_sent",
+        "replied",
+        "response_pct",
+        "response_label",
+        "small_group",
+        "benchmark_pct",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     if frame.empty:
         return Section(
@@ -62,7 +72,8 @@ def response(prog: pd.DataFrame, replies: pd.DataFrame, filters: Filters) -> Sec
     verdict = "at or above" if overall >= benchmark else "below"
     title = (
         f"{pct(overall)} of {filters.period_label} entrants replied to the initial outreach "
-        f"({total_replied} of {total_sent}), {verdict} the handbook's {pct(benchmark)}"
+        f"({total_replied} of {total_sent}; {size(total_sent)}), {verdict} the handbook's "
+        f"{pct(benchmark)}"
     )
     return Section("response", title, frame)
 
@@ -86,6 +97,7 @@ def end_stages(customers: pd.DataFrame, filters: Filters) -> Section:
                 rows.append(
                     {
                         "entry_month": str(month),
+                        "month_label": f"{month} ({size(entrants)})",
                         "stage": group,
                         "stage_label": label,
                         "entrants": entrants,
@@ -93,7 +105,15 @@ def end_stages(customers: pd.DataFrame, filters: Filters) -> Section:
                         "share_pct": rate(count, entrants),
                     }
                 )
-    columns = ["entry_month", "stage", "stage_label", "entrants", "customers", "share_pct"]
+    columns = [
+        "entry_month",
+        "month_label",
+        "stage",
+        "stage_label",
+        "entrants",
+        "customers",
+        "share_pct",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     if frame.empty:
         return Section(
@@ -113,7 +133,7 @@ def end_stages(customers: pd.DataFrame, filters: Filters) -> Section:
             for stage in END_STAGES
         ]
         title = (
-            f"Of the {filters.period_label} entrants, {ended} of {entrants} finished: "
-            + ", ".join(parts)
+            f"Of the {filters.period_label} entrants, {ended} of {entrants} finished "
+            f"({size(ended)}): " + ", ".join(parts)
         )
     return Section("stages", title, frame)

@@ -78,12 +78,13 @@ def refunds(refund_rows: pd.DataFrame, filters: Filters) -> Section:
             {
                 "month": month,
                 "scenario": scenario,
+                "scenario_label": labels.label("refund_scenario", scenario),
                 "refunds": counts[(month, scenario)],
                 "amount_usd": pricing.usd(amounts[(month, scenario)]),
             }
             for month, scenario in sorted(amounts)
         ],
-        columns=["month", "scenario", "refunds", "amount_usd"],
+        columns=["month", "scenario", "scenario_label", "refunds", "amount_usd"],
     )
     if frame.empty:
         return Section(
@@ -100,6 +101,7 @@ def refunds(refund_rows: pd.DataFrame, filters: Filters) -> Section:
     n = sum(counts.values())
     title = (
         f"{labels.money(total, cents=False)} refunded in {n} refund{'s' if n != 1 else ''}; "
-        f"most for {top.replace('_', ' ')} ({labels.money(by_scenario[top], cents=False)})"
+        f"most for {labels.label('refund_scenario', top).lower()} "
+        f"({labels.money(by_scenario[top], cents=False)})"
     )
     return Section("refunds", title, frame)

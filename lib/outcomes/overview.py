@@ -1,5 +1,5 @@
-"""Every outcome for one set of filters (compute -> Outcomes: headline numbers and the
-nine sections), and the CSV a leader downloads (pure)."""
+"""Every outcome for one set of filters (compute -> Outcomes: completion and the nine
+sections), and the CSV a leader downloads (pure)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from lib import csv_safe, labels
+from lib import csv_safe
 from lib.outcomes.data import Filters, OutcomesData
 from lib.outcomes.engagement import end_stages, response
 from lib.outcomes.money import refunds, savings
-from lib.outcomes.progression import cohorts, funnel, progress, speed
+from lib.outcomes.progression import Completion, cohorts, completion, funnel, progress, speed
 from lib.outcomes.retention_team import retention, team
-from lib.outcomes.section import Section, pct, rate
+from lib.outcomes.section import Section
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Outcomes:
     filters: Filters
     as_of: dt.date
     entrants: int
+    completion: Completion  # among the entrants whose 8 weeks are over
     funnel: Section
     cohorts: Section
     speed: Section
@@ -34,26 +35,6 @@ class Outcomes:
     stages: Section
     team: Section
     progress: pd.DataFrame = field(repr=False)
-
-    @property
-    def headline(self) -> list[tuple[str, str]]:
-        """The few numbers above the charts, as (label, text)."""
-        numbers: list[tuple[str, str]] = [("Entrants", f"{self.entrants:,}")]
-        final = self.funnel.frame[self.funnel.frame["step"] == "final_outreach"]
-        if len(final):
-            numbers.append(("Completed", pct(float(final["reached_pct"].iloc[0]))))
-            numbers.append(("Completed on time", pct(float(final["on_time_pct"].iloc[0]))))
-        retained = self.retention.frame[self.retention.frame["group"] == "all"]
-        if len(retained):
-            numbers.append(("3-month retention", pct(float(retained["retention_pct"].iloc[0]))))
-        if not self.response.is_empty:
-            frame = self.response.frame
-            replied = rate(int(frame["replied"].sum()), int(frame["outreach_sent"].sum()))
-            numbers.append(("Response rate", pct(replied)))
-        if not self.savings.is_empty:
-            realised = float(self.savings.frame["realised_usd"].sum())
-            numbers.append(("Savings realised", f"{labels.money(realised, cents=False)}/mo"))
-        return numbers
 
     @property
     def sections(self) -> list[Section]:
@@ -75,11 +56,13 @@ def compute(data: OutcomesData, filters: Filters) -> Outcomes:
     chosen = filters.select(data.customers)
     ids = set(chosen["customer_id"])
     prog = progress(chosen, data.steps[data.steps["customer_id"].isin(ids)], data.as_of)
+    done = completion(prog, data.as_of)
     return Outcomes(
         filters=filters,
         as_of=data.as_of,
         entrants=len(chosen),
-        funnel=funnel(prog, len(chosen), filters),
+        completion=done,
+        funnel=funnel(prog, len(chosen), filters, done),
         cohorts=cohorts(prog, filters),
         speed=speed(prog, filters),
         savings=savings(data.findings[data.findings["customer_id"].isin(ids)], filters),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -18,7 +19,7 @@ from lib.outcomes.data import (
     UNASSIGNED,
     Filters,
 )
-from lib.outcomes.section import Section, month_key, none_if_nan, pct, rate
+from lib.outcomes.section import Section, month_key, none_if_nan, pct, rate, size
 from lib.program import timeline
 
 PROGRESS_COLUMNS: tuple[str, ...] = (
@@ -92,7 +93,38 @@ def progress(customers: pd.DataFrame, steps: pd.DataFrame, as_of: dt.date) -> pd
     return frame
 
 
-def funnel(prog: pd.DataFrame, entrants: int, filters: Filters) -> Section:
+@dataclass(frozen=True)
+class Completion:
+    """Completion among the entrants whose 8 weeks (and any extension) are over: those still
+    inside them have not had their chance, so they count neither way."""
+
+    finished: int  # entrants whose final outreach window closed before the as-of date
+    completed: int  # of those, final outreach done
+    on_time: int  # of those, done inside its window
+    still_in: int  # entrants still inside their 8 weeks (not counted)
+
+    @property
+    def completed_pct(self) -> float:
+        return rate(self.completed, self.finished)
+
+    @property
+    def on_time_pct(self) -> float:
+        return rate(self.on_time, self.finished)
+
+
+def completion(prog: pd.DataFrame, as_of: dt.date) -> Completion:
+    final = prog[prog["step"] == "final_outreach"]
+    over = final["window_end"].map(lambda end: end < as_of).astype(bool)
+    ended = final[over]
+    return Completion(
+        finished=len(ended),
+        completed=int(ended["reached"].sum()),
+        on_time=int(ended["on_time"].sum()),
+        still_in=int((~over).sum()),
+    )
+
+
+def funnel(prog: pd.DataFrame, entrants: int, filters: Filters, done: Completion) -> Section:
     rows: list[dict[str, Any]] = []
     for step in timeline.STEPS:
         of_step = prog[prog["step"] == step]
@@ -119,11 +151,17 @@ def funnel(prog: pd.DataFrame, entrants: int, filters: Filters) -> Section:
             frame.iloc[0:0],
             f"No customers entered the program in {filters.period_label} with these filters.",
         )
-    final = rows[-1]
-    title = (
-        f"{pct(final['reached_pct'])} of {filters.period_label} entrants completed the "
-        f"program; {pct(final['on_time_pct'])} on time ({entrants} entrants)"
-    )
+    if not done.finished:
+        title = (
+            f"None of the {entrants} {filters.period_label} entrants is past their 8 weeks yet; "
+            f"{rows[-1]['reached']} completed early"
+        )
+    else:
+        title = (
+            f"{pct(done.completed_pct)} completed the program, {pct(done.on_time_pct)} on time, "
+            f"of the {done.finished} customers whose 8 weeks are over ({size(done.finished)}; "
+            f"entered {filters.period_label}); {done.still_in} still inside their 8 weeks"
+        )
     return Section("funnel", title, frame)
 
 
@@ -138,6 +176,7 @@ def cohorts(prog: pd.DataFrame, filters: Filters) -> Section:
             rows.append(
                 {
                     "entry_month": str(month),
+                    "month_label": f"{month} ({size(entrants)})",
                     "step": step,
                     "step_label": labels.label("step", step),
                     "entrants": entrants,
@@ -149,6 +188,7 @@ def cohorts(prog: pd.DataFrame, filters: Filters) -> Section:
             )
     columns = [
         "entry_month",
+        "month_label",
         "step",
         "step_label",
         "entrants",
@@ -170,7 +210,7 @@ def cohorts(prog: pd.DataFrame, filters: Filters) -> Section:
         only = final[0]
         title = (
             f"{pct(only['reached_pct'])} of {only['entry_month']} entrants completed the "
-            f"program; {pct(only['on_time_pct'])} on time"
+            f"program; {pct(only['on_time_pct'])} on time ({size(only['entrants'])})"
         )
     else:
         # Ties go to the earliest month (rows are in month order).
@@ -178,8 +218,9 @@ def cohorts(prog: pd.DataFrame, filters: Filters) -> Section:
         worst = min(final, key=lambda row: row["reached_pct"])
         title = (
             f"Completion by entry month runs from {pct(worst['reached_pct'])} "
-            f"({worst['entry_month']}) to {pct(best['reached_pct'])} ({best['entry_month']}); "
-            f"on time at most {pct(max(row['on_time_pct'] for row in final))}"
+            f"({worst['entry_month']}, {size(worst['entrants'])}) to {pct(best['reached_pct'])} "
+            f"({best['entry_month']}, {size(best['entrants'])}); on time at most "
+            f"{pct(max(row['on_time_pct'] for row in final))}"
         )
     return Section("cohorts", title, frame)
 

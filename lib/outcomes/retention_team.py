@@ -12,7 +12,7 @@ import pandas as pd
 
 from lib import pricing
 from lib.outcomes.data import RETENTION_GROUPS, RETENTION_MIN_DAYS, RETENTION_TARGET, Filters
-from lib.outcomes.section import Section, pct, rate
+from lib.outcomes.section import SMALL_GROUP, Section, pct, rate, sized
 from lib.program import timeline
 
 
@@ -53,8 +53,10 @@ def retention(
                 "group": key,
                 "group_label": label,
                 "customers": int(count),
+                "small_group": count < SMALL_GROUP,
                 "retained": int(kept),
                 "retention_pct": rate(kept, count),
+                "retention_label": sized(rate(kept, count), int(count)),
                 "target_pct": RETENTION_TARGET,
                 "first_month_spend_usd": pricing.usd(first),
                 "latest_spend_usd": pricing.usd(latest),
@@ -74,9 +76,12 @@ def retention(
     by_group = {row["group"]: row for row in rows}
     overall = by_group["all"]["retention_pct"]
     verdict = "meets" if overall >= RETENTION_TARGET else "below"
-    title = f"3-month logo retention {pct(overall)} ({verdict} the {pct(RETENTION_TARGET)} target)"
+    title = (
+        f"3-month logo retention {by_group['all']['retention_label']}, {verdict} the "
+        f"{pct(RETENTION_TARGET)} target"
+    )
     compared = [
-        f"{pct(by_group[key]['retention_pct'])} for {words}"
+        f"{by_group[key]['retention_label']} for {words}"
         for key, words in (("completed", "completed"), ("not_engaged", "did not engage"))
         if by_group[key]["customers"]
     ]
@@ -97,6 +102,7 @@ def team(prog: pd.DataFrame, filters: Filters) -> Section:
         "steps_due",
         "steps_on_time",
         "on_time_pct",
+        "on_time_label",
     ]
     tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     seen: set[str] = set()
@@ -119,6 +125,7 @@ def team(prog: pd.DataFrame, filters: Filters) -> Section:
             "steps_due": due,
             "steps_on_time": on_time,
             "on_time_pct": rate(on_time, due),
+            "on_time_label": sized(rate(on_time, due), due),
         }
         for owner, (open_, overdue, due, on_time) in sorted(tallies.items())
     ]

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+SMALL_GROUP = 10  # a rate over fewer customers than this is flagged as a small group
+
 
 @dataclass(frozen=True)
 class Section:
@@ -32,6 +34,16 @@ def rate(numerator: float, denominator: float) -> float:
 
 def pct(share: float) -> str:
     return f"{share * 100:.0f}%"
+
+
+def size(n: int) -> str:
+    """A rate's group size: "n=25", or "n=5, small group" under SMALL_GROUP."""
+    return f"n={n:,}, small group" if n < SMALL_GROUP else f"n={n:,}"
+
+
+def sized(share: float, n: int) -> str:
+    """A rate with its group size: "72% (n=25)", "40% (n=5, small group)"."""
+    return f"{pct(share)} ({size(n)})"
 
 
 def month_key(day: dt.date) -> str:

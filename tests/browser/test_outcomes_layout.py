@@ -1,0 +1,59 @@
+"""The Outcomes page at 1440 px and at 1024 px in Chromium: every chart fits its column
+(nothing cut, no sideways scrolling), every finding above a chart is shown whole, and the
+screenshots are kept (test-output/screenshots/outcomes-<width>.png) for people to look at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LEADERSHIP, AppServer, shot
+from tests.browser.helpers import assert_no_exception, login, wait_idle
+
+CHART = '[data-testid="stVegaLiteChart"]'
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_outcomes_reads_at_both_widths(page: Page, app_server: AppServer, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, LEADERSHIP, path="/outcomes")
+    expect(page.get_by_role("heading", name="Program outcomes")).to_be_visible()
+    charts = page.locator(CHART)
+    expect(charts.first).to_be_visible()
+    count = charts.count()
+    assert count >= 6, f"only {count} charts drawn"
+    # Vega draws after the element arrives: wait for every chart's canvas or svg.
+    expect(page.locator(f"{CHART} canvas, {CHART} svg.marks")).to_have_count(count)
+    wait_idle(page)
+    assert_no_exception(page)
+
+    main = page.get_by_test_id("stMain").bounding_box()
+    assert main is not None
+    for i in range(count):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        drawn = chart.locator("canvas, svg.marks").first.bounding_box()
+        assert box is not None and drawn is not None
+        # The drawing fits the chart's own box, and the box fits the page: nothing cut.
+        assert drawn["width"] <= box["width"] + 1, f"chart {i} is wider than its column"
+        assert box["x"] + box["width"] <= main["x"] + main["width"] + 1, f"chart {i} overflows"
+        assert drawn["width"] >= 0.6 * box["width"], f"chart {i} does not use its column"
+        assert drawn["height"] >= 120, f"chart {i} is squashed ({drawn['height']:.0f} px)"
+    sideways = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=\"stMain\"] *')]"
+        ".some(e => e.scrollWidth > e.clientWidth + 2 && getComputedStyle(e).overflowX == 'auto'"
+        " && e.closest('[data-testid=\"stDataFrame\"]') == null)"
+    )
+    assert not sideways, "part of the page scrolls sideways"
+    # Each chart's finding is written above it in full (HTML wraps it; nothing is cut).
+    findings = page.locator('[data-testid="stMarkdown"] strong')
+    assert findings.count() >= count - 2
+    for i in range(findings.count()):
+        text = findings.nth(i)
+        assert text.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), text.inner_text()
+    # Streamlit scrolls inside its main area: a tall window puts the whole page in the shot.
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": int(height) + 100})
+    wait_idle(page)
+    shot(page, f"outcomes-{width}")
