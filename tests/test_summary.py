@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Engine, select
 
 from lib import demo
-from lib.ingest import usage_store
 from lib.store import customer_data, db, models, usage_summary
 from lib.windows import AGGREGATES
 from tests import db_support
@@ -92,9 +91,8 @@ def test_import_refreshes_today(engine: Engine, tmp_path: Path) -> None:
 def test_a_first_load_sums_in_memory_what_the_table_would(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Many customers and nothing stored before: the summary comes from the file's
-    # rows in memory (usage_summary.sums_from_rows). Thresholds of 0 make 12 "many".
-    monkeypatch.setattr(usage_store, "STORED_BY_ID_UP_TO", 0)
+    # Nothing stored before in the file's dates: the summary comes from the file's
+    # rows in memory (usage_summary.sums_from_rows), whatever the number of customers.
     monkeypatch.setattr(usage_summary, "REFRESH_BY_ID_UP_TO", 0)
     calls: list[dt.date] = []
     real = usage_summary._fill_from_rows
