@@ -14,6 +14,9 @@ subscriptions, config and steps, then, each as the median of RUNS runs:
 - every page's script run through AppTest, signed in as a team member, cold
   and warm (bench.pages), in one process that plays the server.
 
+Then (unless --no-clicks; alone with --clicks-only) the time from a click to the page
+idle in a real browser at 300 and 10,000 customers (bench.clicks), its own section.
+
 It prints a table of each figure, its ratio to the floor and its target, and
 writes the same as Markdown (docs/benchmarks.md) with the machine it ran on.
 Benchmarks report; they never fail: the exit status is 0 unless the benchmark
@@ -41,7 +44,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench import big_files, floor, machine, peak, plans
+from bench import big_files, clicks, floor, machine, peak, plans
 from lib.accounts import auth
 from lib.store import db, models
 
@@ -637,6 +640,24 @@ def postgres(wanted: bool) -> Iterator[Any]:
         yield server
 
 
+def run_clicks(sizes: str, count: int) -> str:
+    """bench.clicks in its own process (its progress on stderr); its Markdown section."""
+    log(f"clicks in the browser at {sizes} customers, {count} of each kind")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.clicks", "--sizes", sizes, "--clicks", str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH_SKIPPED "):
+            return f"{clicks.START}\n## Click to idle in the browser\n\nNot run: {line[14:]}\n{clicks.END}"
+    found = [line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if done.returncode != 0 or not found:
+        raise RuntimeError("bench.clicks failed (its output is above)")
+    return clicks.markdown(json.loads(found[-1].removeprefix("BENCH_RESULT ")))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
@@ -653,6 +674,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--big-only", action="store_true", help="only the big and hostile files (no sizes)"
     )
+    parser.add_argument(
+        "--clicks",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="click to idle in a real browser (bench/clicks.py)",
+    )
+    parser.add_argument(
+        "--clicks-only",
+        action="store_true",
+        help="only the clicks: replace their section of --out, the rest as it is",
+    )
+    parser.add_argument("--click-sizes", default=",".join(str(s) for s in clicks.SIZES))
+    parser.add_argument(
+        "--click-count", type=int, default=clicks.CLICKS, help="clicks of each kind"
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument(
         "--readme",
@@ -661,6 +697,12 @@ def main(argv: list[str] | None = None) -> int:
         help="write the targets into README.md (default: when --out is docs/benchmarks.md)",
     )
     args = parser.parse_args(argv)
+    if args.clicks_only:
+        section = run_clicks(args.click_sizes, args.click_count)
+        out = Path(args.out)
+        out.write_text(clicks.replace_section(out.read_text() if out.exists() else "", section))
+        print(f"Written to {args.out}.")
+        return 0
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="onboarding-bench-"))
     password = secrets.token_urlsafe(18)
@@ -709,12 +751,14 @@ def main(argv: list[str] | None = None) -> int:
                     shutil.rmtree(folder, ignore_errors=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    section = run_clicks(args.click_sizes, args.click_count) if args.clicks else ""
     elapsed = time.perf_counter() - started
     checks = growth_checks(ctx.figures, ctx.sizes)
     rows = table_rows(ctx.figures)
     print(text_table(rows + table_rows(checks)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(markdown(ctx, about, rows, checks, elapsed))
+    text = markdown(ctx, about, rows, checks, elapsed)
+    Path(args.out).write_text(clicks.replace_section(text, section) if section else text)
     if args.readme or (args.readme is None and Path(args.out).resolve() == DEFAULT_OUT):
         update_readme(readme_summary(ctx, about, checks))
     targets = [f for f in ctx.figures if f.met is not None] + checks
