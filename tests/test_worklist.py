@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from lib.program import portfolio, timeline, worklist
+from lib.program import portfolio, timeline, views, worklist
 from lib.program.report import CustomerReport
 from lib.program.timeline import RecordedStep
 from lib.store import models
@@ -99,6 +99,90 @@ CUSTOMERS = {
 def test_order(names: list[str], owner: str | None, order: list[str]) -> None:
     work = worklist.build([CUSTOMERS[n] for n in names], AS_OF, owner)
     assert [i.customer_id for i in work.items] == order
+
+
+# Today's bands (docs/rules.md, "Today's worklist"): who outranks whom.
+BANDS = {
+    # paused in week 14, $0 bill: overdue for weeks, yet on hold
+    "paused_wk14": make("paused_wk14", -13 * 7, status="paused", name="Aaa Paused"),
+    # extended past as-of, an earlier step (the outreach) overdue for weeks
+    "extended": make("extended", -60, extended_until=10, bill=500.0, name="Aab Extended"),
+    # past week 8, the extension over: active overdue work again
+    "extension_over": make("extension_over", -70, extended_until=-3, bill=50.0, name="Zz Over"),
+    # active, overdue by 4, paying
+    "late_paying": make("late_paying", -10, bill=120.0, name="Late Paying"),
+    # active, overdue by 10 (longer), $0 bill
+    "late_free": make("late_free", -16, name="Late Free"),
+    # active, overdue by 10 days, a bill that rounds to $0
+    "late_cents": make("late_cents", -16, bill=0.004, name="Late Cents"),
+    # active, due today, paying
+    "due_paying": make("due_paying", -6, bill=80.0, name="Due Paying"),
+    # active, due in 6 days, $0 bill
+    "due_free": make("due_free", 0, name="Due Free"),
+    # paused, due today
+    "paused_due": make("paused_due", -6, status="paused", bill=900.0, name="Paused Due"),
+}
+
+
+@pytest.mark.parametrize(
+    "names,order",
+    [
+        # the case: a paused week-14 customer with a $0 bill never tops Today
+        (["paused_wk14", "late_paying"], ["late_paying", "paused_wk14"]),
+        (["paused_wk14", "due_free"], ["due_free", "paused_wk14"]),
+        # an extended customer's old overdue step waits below active work, even due work
+        (["extended", "due_free"], ["due_free", "extended"]),
+        # a $0 bill never outranks paying overdue work, however long overdue
+        (["late_free", "late_paying"], ["late_paying", "late_free"]),
+        # a bill that rounds to $0 is a $0 bill; ties by name
+        (["late_paying", "late_cents", "late_free"], ["late_paying", "late_cents", "late_free"]),
+        # $0 overdue work still outranks due work (paying or not)
+        (["due_paying", "late_free"], ["late_free", "due_paying"]),
+        # due work by due date, whatever the bill
+        (["due_free", "due_paying"], ["due_paying", "due_free"]),
+        # the extension over: back among active overdue work, the longest overdue first
+        (["late_paying", "extension_over"], ["extension_over", "late_paying"]),
+        # on hold: overdue before due, then by due date
+        (["paused_due", "extended", "paused_wk14"], ["paused_wk14", "extended", "paused_due"]),
+        # everything at once
+        (
+            list(BANDS),
+            [
+                "extension_over",
+                "late_paying",
+                "late_cents",
+                "late_free",
+                "due_paying",
+                "due_free",
+                "paused_wk14",
+                "extended",
+                "paused_due",
+            ],
+        ),
+    ],
+)
+def test_bands(names: list[str], order: list[str]) -> None:
+    work = worklist.build([BANDS[n] for n in names], AS_OF, "dana")
+    assert [i.customer_id for i in work.items] == order
+
+
+@pytest.mark.parametrize(
+    "name,rank,on_hold,free",
+    [
+        ("paused_wk14", 3, True, True),
+        ("extended", 3, True, False),
+        ("extension_over", 0, False, False),
+        ("late_paying", 0, False, False),
+        ("late_cents", 1, False, True),
+        ("late_free", 1, False, True),
+        ("due_paying", 2, False, False),
+        ("due_free", 2, False, True),
+        ("paused_due", 3, True, False),
+    ],
+)
+def test_band_of_each_item(name: str, rank: int, on_hold: bool, free: bool) -> None:
+    (item,) = worklist.build([BANDS[name]], AS_OF, None).items
+    assert (item.rank, item.on_hold, item.free) == (rank, on_hold, free)
 
 
 @pytest.mark.parametrize(
@@ -212,3 +296,83 @@ def test_customer_filters(
 def test_customer_row(name: str, settled: int, next_action: str) -> None:
     row = portfolio.row_of(CUSTOMERS[name])
     assert (row.steps_settled, row.next_action) == (settled, next_action)
+
+
+# ------------------------------------------------------------ the Customers page's URL
+
+OWNERS = ("dana", "lee", "Smith, Jo")
+
+
+@pytest.mark.parametrize(
+    "params,view",
+    [
+        ({}, views.View()),
+        ({"owner": ["dana,lee"]}, views.View(owner=("dana", "lee"))),
+        ({"owner": ["dana", "lee", "dana"]}, views.View(owner=("dana", "lee"))),  # repeated
+        ({"owner": ["Smith, Jo"]}, views.View(owner=("Smith, Jo",))),  # a name with a comma
+        ({"owner": ["nobody,lee"]}, views.View(owner=("lee",))),  # an unknown owner dropped
+        ({"stage": ["bogus"], "status": ["overdue,"]}, views.View(status=("overdue",))),
+        ({"health": ["at_risk, watch"]}, views.View(health=("at_risk", "watch"))),
+        ({"overdue": ["1"], "findings": ["true"]}, views.View(overdue=True, findings=True)),
+        ({"overdue": ["0"]}, views.View()),
+        ({"q": ["  acme  "]}, views.View(q="acme")),
+        ({"q": ["x" * 300]}, views.View(q="x" * views.MAX_QUERY_CHARS)),
+        (
+            {"next": ["homework,initial_outreach"]},
+            views.View(next=("homework", "initial_outreach")),
+        ),
+    ],
+)
+def test_a_url_names_a_view(params: dict[str, list[str]], view: views.View) -> None:
+    assert views.parse(params, OWNERS) == view
+
+
+@pytest.mark.parametrize(
+    "view,params",
+    [
+        (views.View(), {}),
+        (views.View(owner=("dana", "lee"), overdue=True), {"owner": "dana,lee", "overdue": "1"}),
+        (views.View(owner=("Smith, Jo", "lee")), {"owner": ["Smith, Jo", "lee"]}),
+        (views.View(stage=("new_account",), q=" a "), {"stage": "new_account", "q": "a"}),
+    ],
+)
+def test_a_view_as_url_and_back(view: views.View, params: dict[str, object]) -> None:
+    assert view.params() == params
+    back = {k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in params.items()}
+    assert views.parse(back, OWNERS) == views.View(**{**view.__dict__, "q": view.q.strip()})
+
+
+@pytest.mark.parametrize(
+    "score,band",
+    [
+        (None, None),
+        (0.0, "at_risk"),
+        (3.9, "at_risk"),
+        (4.0, "watch"),
+        (6.9, "watch"),
+        (7.0, "healthy"),
+        (10.0, "healthy"),
+    ],
+)
+def test_health_band(score: float | None, band: str | None) -> None:
+    assert portfolio.health_band(score) == band
+
+
+@pytest.mark.parametrize(
+    "view,expected",
+    [
+        (views.View(overdue=True), True),  # late_outreach is overdue
+        (views.View(health=("at_risk",)), True),
+        (views.View(health=("healthy",)), False),
+        (views.View(stage=("new_account",)), True),
+        (views.View(stage=("onboarding_initiated",)), False),
+        (views.View(owner=("dana",), status=("in_progress",), q="late"), True),
+    ],
+)
+def test_a_view_filters_rows(view: views.View, expected: bool) -> None:
+    row = portfolio.row_of(CUSTOMERS["late_outreach"], health=2.5)
+    assert view.matches(row) is expected
+
+
+def test_no_overdue_when_nothing_is_late() -> None:
+    assert not portfolio.row_of(CUSTOMERS["new_today"]).overdue

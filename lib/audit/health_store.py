@@ -20,6 +20,11 @@ def for_customer(session: Session, customer_id: str, as_of: dt.date) -> Health:
     return found[customer_id]
 
 
+def scores(session: Session, as_of: dt.date) -> dict[str, float]:
+    """customer id -> the 0-10 health score of every customer (the Customers table)."""
+    return {cid: h.score for cid, h in from_data(load_customer_data(session, as_of), as_of).items()}
+
+
 def set_relationship(
     session: Session, customer_id: str, rating: int | None, *, version: int | None = None
 ) -> None:

@@ -1,9 +1,10 @@
-"""Every customer in one table: the facts the Customers page shows and filters on (pure)."""
+"""Every customer in one table: the facts the Customers page shows and filters on, and its
+filters as a URL (a bookmarkable view: docs/rules.md, "The Customers table") (pure)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lib.program import timeline
@@ -11,6 +12,17 @@ from lib.program.report import CustomerReport
 
 PROGRAM_WEEKS = 8
 SETTLED = frozenset({"done", "skipped"})
+
+# The health score's bands (0-10, lib/audit/health.py): at least HEALTHY, at least WATCH.
+HEALTH_BANDS: tuple[str, ...] = ("healthy", "watch", "at_risk")
+HEALTHY, WATCH = 7.0, 4.0
+
+
+def health_band(score: float | None) -> str | None:
+    """ "healthy" (7-10), "watch" (4 to under 7), "at_risk" (under 4); None: not scored."""
+    if score is None:
+        return None
+    return "healthy" if score >= HEALTHY else "watch" if score >= WATCH else "at_risk"
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,17 @@ class Row:
     mrr_usd: float | None
     stage: str = "new_account"  # the engagement pipeline (lib.program.stage)
     last_customer_reply_on: dt.date | None = None
+    health: float | None = None  # the 0-10 score (lib.audit.health), None: not scored
+    version: int = 1  # the customer's (lib.store.versions), as the table read it
+
+    @property
+    def health_band(self) -> str | None:
+        return health_band(self.health)
+
+    @property
+    def overdue(self) -> bool:
+        """The next action is overdue (a step past its window, a call past its day)."""
+        return self.next_status == "overdue"
 
     @property
     def next_action(self) -> str:
@@ -42,7 +65,7 @@ class Row:
         return f"{timeline.STEP_LABELS[self.next_step]} ({self.next_status})"
 
 
-def row_of(report: CustomerReport) -> Row:
+def row_of(report: CustomerReport, health: float | None = None) -> Row:
     customer = report.customer
     line = report.timeline
     action = line.next_action
@@ -65,11 +88,18 @@ def row_of(report: CustomerReport) -> Row:
         mrr_usd=customer.mrr_usd,
         stage=report.stage.stage,
         last_customer_reply_on=report.last_customer_reply_on,
+        health=health,
+        version=customer.version or 1,
     )
 
 
-def rows(reports: Iterable[CustomerReport]) -> list[Row]:
-    return sorted(map(row_of, reports), key=lambda r: (r.name.lower(), r.customer_id))
+def rows(reports: Iterable[CustomerReport], health: Mapping[str, float] | None = None) -> list[Row]:
+    """Every customer's row, by name; `health`: customer id -> score (lib.audit.health)."""
+    scores = health or {}
+    return sorted(
+        (row_of(r, scores.get(r.customer_id)) for r in reports),
+        key=lambda r: (r.name.lower(), r.customer_id),
+    )
 
 
 def matches(
@@ -79,6 +109,10 @@ def matches(
     program_statuses: Collection[str] = (),
     next_steps: Collection[str] = (),
     with_findings: bool = False,
+    *,
+    stages: Collection[str] = (),
+    health: Collection[str] = (),
+    overdue_only: bool = False,
 ) -> bool:
     """Search text (in name, id or owner, any case) and filters; an empty filter passes."""
     text = query.strip().lower()
@@ -89,6 +123,12 @@ def matches(
     if program_statuses and row.program_status not in program_statuses:
         return False
     if next_steps and (row.next_step or "") not in next_steps:
+        return False
+    if stages and row.stage not in stages:
+        return False
+    if health and (row.health_band or "") not in health:
+        return False
+    if overdue_only and not row.overdue:
         return False
     return not (with_findings and row.findings == 0)
 

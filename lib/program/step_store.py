@@ -250,12 +250,14 @@ def extend(
     reason: str,
     *,
     version: int | None = None,
+    as_of: dt.date | None = None,
 ) -> None:
     """Extend the customer's program (final outreach's window) to `until`.
 
-    `until` must be after final outreach's own window end. None removes the
-    extension. A reason is always required: it is kept with the customer and
-    in the audit log. `version`: the customer's, as the form showed it.
+    `until` must be after final outreach's own window end and, with `as_of` (a form's
+    day), not before it: an extension to a day already past changes nothing. None
+    removes the extension. A reason is always required: it is kept with the customer
+    and in the audit log. `version`: the customer's, as the form showed it.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -275,6 +277,11 @@ def extend(
             raise StepError(
                 f"extend until {until.isoformat()}: expected a date after final outreach's "
                 f"window end ({own_end.isoformat()})"
+            )
+        if as_of is not None and until < as_of:
+            raise StepError(
+                f"extend until {until.isoformat()}: that day is already past (as of "
+                f"{as_of.isoformat()}); pick today or a later day"
             )
     customer.extended_until = until
     customer.extension_reason = reason

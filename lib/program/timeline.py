@@ -198,9 +198,16 @@ def of_customer(
 EXTENSION_STEP_DAYS = 14  # an extension suggested two weeks past the current end
 
 
-def extension_dates(entered_on: dt.date, extended_until: dt.date | None) -> tuple[dt.date, dt.date]:
+def extension_dates(
+    entered_on: dt.date, extended_until: dt.date | None, as_of: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
     """(earliest, suggested) date to extend a program to: after final outreach's own window
-    end, suggested two weeks past the current end."""
+    end, suggested two weeks past the current end. With `as_of`, never a day already past:
+    the earliest is as-of at the soonest, and a current end already past suggests two weeks
+    from as-of."""
     own_end = window("final_outreach", entered_on)[1]
     current = max(extended_until or own_end, own_end)
-    return own_end + dt.timedelta(days=1), current + dt.timedelta(days=EXTENSION_STEP_DAYS)
+    earliest = own_end + dt.timedelta(days=1)
+    if as_of is not None:
+        earliest, current = max(earliest, as_of), max(current, as_of)
+    return earliest, current + dt.timedelta(days=EXTENSION_STEP_DAYS)

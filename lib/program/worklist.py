@@ -45,8 +45,31 @@ class WorkItem:
         return ONE_CLICK_DONE.get(self.step)
 
     @property
-    def urgency(self) -> tuple[int, dt.date, str, str]:
-        return (0 if self.status == "overdue" else 1, self.due_on, self.name, self.customer_id)
+    def on_hold(self) -> bool:
+        """Paused, or given more time (program extended past as-of): listed last."""
+        return self.customer_status == "paused" or self.program_status == "extended"
+
+    @property
+    def free(self) -> bool:
+        """The projected bill rounds to $0 (nothing to pay at the current usage)."""
+        return round(self.projected_monthly_bill_usd, 2) <= 0
+
+    @property
+    def rank(self) -> int:
+        """The band Today lists the item in (docs/rules.md, "Today's worklist"): 0 overdue
+        with a bill, 1 overdue with a $0 bill, 2 due, 3 on hold (paused or extended)."""
+        if self.on_hold:
+            return 3
+        if self.status != "overdue":
+            return 2
+        return 1 if self.free else 0
+
+    @property
+    def urgency(self) -> tuple[int, int, dt.date, str, str]:
+        """The sort key: the band; in it overdue before due, the longest overdue (the
+        earliest due) first; then the name and the id."""
+        late = 0 if self.status == "overdue" else 1
+        return (self.rank, late, self.due_on, self.name, self.customer_id)
 
 
 @dataclass(frozen=True)
