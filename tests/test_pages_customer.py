@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from lib.audit import finding_store
+from lib import contacts, homework
+from lib.audit import finding_store, health_store
 from lib.store import db, models
 from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
@@ -37,6 +39,26 @@ def open_customer(
 def show_tab(at: AppTest, tab: str) -> AppTest:
     at.query_params["tab"] = tab
     return at.run()
+
+
+def test_header_is_the_customers_360(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
+    """Stage, health, owner, people (the primary first), goals and the next action."""
+    with db.write_session(app_engine, "priya") as session:
+        session.add(models.Goal(customer_id=CUSTOMER, name="Weekly active teams", target="40"))
+        people = contacts.for_customer(session, CUSTOMER)
+        primary = contacts.ordered(people)[0].name if people else None
+    at = open_customer(login_app)
+    assert not page_errors(at)
+    (rep,) = db_support.reports(app_engine, AS_OF, CUSTOMER)
+    text = "\n".join(shown(m.value) for m in at.markdown)
+    health = db_support.read(app_engine, health_store.for_customer, CUSTOMER, AS_OF)
+    assert "owner **Priya**" in text  # the login file's display name
+    assert f":blue-badge[:material/flag: {rep.stage.label}]" in text
+    assert f"Health {health.score:.1f}/10" in text
+    assert f"Week {rep.timeline.program_week} (" in text
+    assert "Next: **" in text or "Nothing due" in text
+    assert "Goals and KPIs: Weekly active teams → 40" in text
+    assert "People: " + (f"**{primary}**" if primary else "no contacts yet") in text
 
 
 def test_header_and_sections(login_app: Callable[..., AppTest], app_engine: Engine) -> None:
@@ -93,9 +115,15 @@ def test_record_a_step_from_the_step_log(
         ).all()
     assert (row.note, row.recorded_by) == ("agenda: flags bootstrap", "priya")
     assert [e.entity for e in logged] == ["steps"]
-    # The History tab shows the write with its user.
-    history = show_tab(at, "History").dataframe[0].value
-    assert history.iloc[0]["Who"] == "priya"
+    # The History tab says it in a sentence, with the user's display name, newest first.
+    history = [shown(m.value) for m in show_tab(at, "History").markdown]
+    assert any(re.fullmatch(r"\*\*\w{3} \d{2} \w{3} \d{4}\*\*", h) for h in history)  # a day
+    assert any(
+        "Priya recorded the first call as scheduled on 18 Mar (note: “agenda: flags bootstrap”)"
+        in h
+        for h in history
+    ), history
+    assert not any("steps" in h or "first_meeting" in h for h in history)
 
 
 @pytest.mark.parametrize(
@@ -209,3 +237,39 @@ def test_customer_page_on_both_databases(
         assert not page_errors(at), tab
     show_tab(at, "Usage")
     assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 2
+
+
+def test_homework_tab_builds_and_sends_without_the_homework_page(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    """The owner builds the homework, rewords a task with its panel open, previews the email
+    rendered beside its Markdown, and marks it sent, all on the customer's page."""
+    at = open_customer(login_app, tab="Homework")
+    assert not page_errors(at)
+    add = next(b.key or "" for b in at.button if (b.key or "").startswith("hw_add_"))
+    at.button(key=add).click().run()
+    assert not page_errors(at)
+    (item,) = db_support.read(app_engine, homework.assignments, CUSTOMER)
+    # The wording panel, opened, stays open across a save (a notice above moves the page).
+    at.session_state[f"hw_open_{item.id}"] = True
+    at.text_input(key=f"hw_title_{item.id}").input("Turn it off this week")
+    at.button(key=f"hw_save_{item.id}").click().run()
+    assert not page_errors(at)
+    assert "Wording saved." in at.success[0].value
+    (panel,) = [e for e in at.expander if e.label == "Edit the wording"]
+    assert panel.proto.expanded  # drawn open again after the rerun the save made
+    # The email: its Markdown source, and beside it the same email rendered.
+    source = at.code[0].value
+    assert "Turn it off this week" in source
+    rendered = [m.value for m in at.markdown if "Turn it off this week" in m.value]
+    assert any(not r.startswith("**") for r in rendered), "no rendered preview"
+    at.date_input(key="hw_sent_on").set_value(AS_OF)
+    at.button(key="hw_mark_sent").click().run()
+    assert not page_errors(at)
+    assert "Homework sent" in at.success[0].value
+    (rep,) = db_support.reports(app_engine, AS_OF, CUSTOMER)
+    homework_step = rep.timeline.steps["homework"]
+    assert (homework_step.status, homework_step.date) == ("done", AS_OF)
+    assert [i.status for i in db_support.read(app_engine, homework.assignments, CUSTOMER)] == [
+        "sent"
+    ]

@@ -7,10 +7,13 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from lib.program import step_store, timeline
+from lib.program import history as changelog
+from lib.program import history_store, step_store, timeline
 from lib.program.report import CustomerReport
 from lib.store import journal
-from ui import actions, data, labels, telemetry
+from ui import actions, data, labels, login, telemetry
+
+HISTORY_LIMIT = 100  # the newest changes the History tab shows
 
 
 def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
@@ -89,7 +92,7 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
         with st.form("customer_extend", border=True):
             st.markdown("**Extend the program**")
             earliest, suggested = timeline.extension_dates(
-                rep.customer.segment_entered_on, rep.customer.extended_until
+                rep.customer.segment_entered_on, rep.customer.extended_until, as_of
             )
             until = st.date_input(
                 "Until",
@@ -104,7 +107,12 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
                     "extend the program",
                     f"Program extended to {until:%Y-%m-%d}.",
                     lambda session: step_store.extend(
-                        session, rep.customer_id, until, reason, version=shown_customer
+                        session,
+                        rep.customer_id,
+                        until,
+                        reason,
+                        version=shown_customer,
+                        as_of=as_of,
                     ),
                     seen=extension_seen,
                 )
@@ -150,25 +158,22 @@ def step_log(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
 
 
 def history(rep: CustomerReport) -> None:
-    """Every change written about the customer, newest first (the audit log)."""
+    """Every change written about the customer as sentences, newest first, by day."""
     with data.reading() as session:
-        entries = journal.recent(session, rep.customer_id)
+        entries = journal.recent(session, rep.customer_id, limit=HISTORY_LIMIT)
+        stored = history_store.known(session, rep.customer_id) if entries else {}
     if not entries:
         st.caption("No changes recorded for this customer yet.")
         return
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "When (UTC)": e.at,
-                    "Who": e.user,
-                    "What": f"{e.action} {e.entity}",
-                    "Changes": e.summary,
-                }
-                for e in entries
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={"When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+    names = {username: user.name for username, user in login.users().items() if user.name}
+    for day, lines in changelog.by_day(changelog.lines(entries, names, stored)):
+        st.markdown(f"**{labels.day(day)}**")
+        st.markdown(
+            "\n".join(f"- {line.at:%H:%M} · {labels.md(line.text)}" for line in lines),
+            width="stretch",
+        )
+    st.caption(
+        f"The last {len(entries)} changes, times in UTC. Older changes stay in the audit log."
+        if len(entries) >= HISTORY_LIMIT
+        else "Times in UTC."
     )

@@ -1,5 +1,8 @@
 """The homework builder's Build tab: ranked suggestions, the whole library, a task of the
-owner's own, and the draft list (reorder, reword, remove)."""
+owner's own, and the draft list (reorder, reword, remove).
+
+Its expanders keep their state (a key, on_change="rerun"): one opened stays open after
+each change, however the page moved (a notice above, a task moved up)."""
 
 from __future__ import annotations
 
@@ -69,7 +72,7 @@ def _suggestion(
 
 
 def _library(customer_id: str, taken: set[str], library: homework.Library, can_write: bool) -> None:
-    with st.expander("The whole library"):
+    with st.expander("The whole library", key="hw_open_library", on_change="rerun"):
         products = st.multiselect(
             "Product",
             list(PRODUCT_LABELS),
@@ -91,7 +94,7 @@ def _library(customer_id: str, taken: set[str], library: homework.Library, can_w
 
 
 def _own_task(customer_id: str) -> None:
-    with st.expander("A task of your own"):
+    with st.expander("A task of your own", key="hw_open_custom", on_change="rerun"):
         title = st.text_input("Title", key="hw_custom_title")
         body = st.text_area("What to do (Markdown)", key="hw_custom_body")
         if st.button("Add my task", key="hw_custom_add"):
@@ -136,7 +139,7 @@ def _draft(number: int, item: homework.AssignmentView, can_write: bool) -> None:
                 lambda session: homework.remove(session, item.id, version=shown),
                 seen=seen,
             )
-        with st.expander("Edit the wording"):
+        with st.expander("Edit the wording", key=f"hw_open_{item.id}", on_change="rerun"):
             title = st.text_input(
                 "Title", value=item.title, key=f"hw_title_{item.id}", persist_state="session"
             )

@@ -1,5 +1,5 @@
 """The homework builder's follow-up email tab: recap, greeting and check-in day, the email
-in Markdown and plain text to copy or download, sending it from the console (when SMTP is
+in Markdown beside its rendered preview, and plain text, to copy or download, sending it from the console (when SMTP is
 configured; ui/send_panel.py), and "Mark as sent" for an email sent another way."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import streamlit as st
 from lib import contacts, homework, mail
 from lib.meetings import GoalInput, MeetingView
 from ui import actions, data, labels, send_panel, telemetry
+
+PREVIEW_HEIGHT = 420  # the Markdown and its preview, side by side, scroll alike
 
 
 def draw(
@@ -62,30 +64,36 @@ def draw(
         check_in,
     )
     st.text_input("Subject", value=email.subject, disabled=True, key=f"hw_subject_{customer_id}")
-    preview_tab, md_tab, text_tab = st.tabs(["Preview", "Markdown", "Plain text"])
     stem = f"homework-{customer_id}-{as_of.isoformat()}"
-    with preview_tab, st.container(border=True):
-        st.markdown(labels.markdown(email.markdown))
-    with md_tab:
-        st.code(email.markdown, language="markdown", wrap_lines=True)
-        st.download_button(
-            "Download .md",
-            email.markdown,
-            file_name=f"{stem}.md",
-            mime="text/markdown",
-            key="hw_dl_md",
-            on_click="ignore",
-        )
-    with text_tab:
+    source_col, preview_col = st.columns(2, gap="medium")
+    with source_col:
+        st.caption("Markdown (copy with the icon at the top right)")
+        st.code(email.markdown, language="markdown", wrap_lines=True, height=PREVIEW_HEIGHT)
+    with preview_col:
+        st.caption("Preview (as the customer reads it)")
+        with st.container(border=True, height=PREVIEW_HEIGHT):
+            st.markdown(labels.markdown(email.markdown))
+    with st.expander("Plain text", key=f"hw_open_text_{customer_id}", on_change="rerun"):
         st.code(email.text, language=None, wrap_lines=True)
-        st.download_button(
-            "Download .txt",
-            email.text,
-            file_name=f"{stem}.txt",
-            mime="text/plain",
-            key="hw_dl_txt",
-            on_click="ignore",
-        )
+    md_col, text_col = st.columns(2)
+    md_col.download_button(
+        "Download .md",
+        email.markdown,
+        file_name=f"{stem}.md",
+        mime="text/markdown",
+        key="hw_dl_md",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    text_col.download_button(
+        "Download .txt",
+        email.text,
+        file_name=f"{stem}.txt",
+        mime="text/plain",
+        key="hw_dl_txt",
+        on_click="ignore",
+        icon=":material/download:",
+    )
     send_panel.send_panel(
         send_panel.SendDraft(
             customer_id=customer_id,
