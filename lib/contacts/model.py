@@ -15,6 +15,7 @@ from typing import Protocol, TypeVar
 from email_validator import EmailNotValidError, validate_email
 
 from lib.errors import UserError
+from lib.labels import CONTACT_ROLE_LABELS
 from lib.vocabulary import CONTACT_ROLES
 
 MAX_NAME = 200  # models.Contact.name
@@ -27,13 +28,7 @@ OPTIONAL: tuple[str, ...] = ("role", "primary")
 COLUMNS: tuple[str, ...] = REQUIRED + OPTIONAL
 KEY: tuple[str, ...] = ("customer_id", "email")
 LENGTHS: dict[str, int] = {"customer_id": 100, "name": MAX_NAME, "email": MAX_EMAIL, "role": 30}
-ROLE_LABELS: dict[str, str] = {
-    "founder": "Founder",
-    "engineer": "Engineer",
-    "product": "Product",
-    "billing": "Billing",
-    "other": "Other",
-}
+ROLE_LABELS = CONTACT_ROLE_LABELS  # the one label table (lib.labels)
 # A display name with any of these is quoted in an address (RFC 5322 specials).
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from lib.audit import refunds as policy
 from lib.errors import Conflict, UserError
+from lib.labels import REFUND_STATUS_LABELS
 from lib.vocabulary import REFUND_REPEAT_STATUSES, REFUND_STATUSES
 
 if TYPE_CHECKING:
@@ -24,14 +25,7 @@ POLICY = "policy"  # `decided_by` of a refund the policy itself declined
 LEGACY_STATUSES: dict[str, str] = {"pending_approval": NEEDS_APPROVAL}
 WRITERS: tuple[str, ...] = ("team", "admin")  # the roles that do customer work
 
-STATUS_LABELS: dict[str, str] = {
-    PROPOSED: "Proposed",
-    REQUESTED: "Requested by the customer",
-    NEEDS_APPROVAL: "Waiting for revenue operations",
-    APPROVED: "Approved",
-    ISSUED: "Issued",
-    DECLINED: "Declined",
-}
+STATUS_LABELS = REFUND_STATUS_LABELS  # the one label table (lib.labels)
 
 # ------------------------------------------------------------------ refusals
 

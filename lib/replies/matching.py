@@ -17,19 +17,14 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
+from lib.labels import MESSAGE_KIND_LABELS
+
 _ANGLED = re.compile(r"<([^<>\s]+)>")
 
 MANUAL_SUBJECT = "Customer replied (recorded by hand)"  # a reply recorded by hand
 
 # What an email of the conversation is (models.EmailMessage.kind), for people.
-KIND_LABELS: dict[str, str] = {
-    "initial_outreach": "Initial outreach",
-    "homework": "Homework",
-    "final_outreach": "Final outreach",
-    "meeting_invite": "Meeting invitation",
-    "reply": "Reply",
-    "manual_reply": "Reply recorded by hand",
-}
+KIND_LABELS = MESSAGE_KIND_LABELS  # the one label table (lib.labels)
 
 # Why a message was not recorded (SyncResult.ignored keys).
 IGNORED_REASONS: dict[str, str] = {
