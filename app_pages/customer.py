@@ -1,5 +1,5 @@
-"""One customer: header, program timeline, audit, health, usage, contacts, outreach, emails,
-refunds, step log, history.
+"""One customer, its 360: header (stage, health, owner, people, goals, next action), audit,
+program timeline, usage, contacts, outreach, homework, emails, refunds, step log, history.
 
 Its own URL: /customer?id=<customer_id> (shareable). Reads lib, draws; every
 write goes through ui.actions (role checked on the server, one unit of work,
@@ -13,13 +13,16 @@ import streamlit as st
 from ui import (
     access,
     actions,
+    call_panel,
     customer_audit,
     customer_charts,
     customer_contacts,
+    customer_header,
     customer_log,
     customer_mail,
     customer_refunds,
     data,
+    homework_panel,
     labels,
     outreach_panel,
     telemetry,
@@ -61,40 +64,11 @@ rep = data.report_for(customer_id, as_of)
 if rep is None:
     pick_customer(f"No customer with id {labels.md(repr(customer_id))}. Pick one below.")
 assert rep is not None
-customer = rep.customer
-line = rep.timeline
+customer, line = rep.customer, rep.timeline
 telemetry.customer_opened(rep.customer_id)
 
 # ------------------------------------------------------------------ header (always visible)
-st.set_page_config(page_title=f"{labels.unreordered(customer.name)} · week {line.program_week}")
-with st.sidebar:
-    st.divider()
-    st.markdown(
-        f":material/person: **{labels.md(customer.name)}**  \n"
-        f"Week {line.program_week} · {labels.PROGRAM_STATUS_LABELS[line.program_status]}"
-    )
-
-st.title(f"{labels.md(customer.name)}", anchor=False)
-facts = [
-    labels.md(customer.customer_id),
-    f"plan **{labels.md(customer.plan or 'unknown')}**",
-    f"owner **{labels.md(customer.owner or 'nobody')}**",
-    f"entered {labels.day(customer.segment_entered_on)} "
-    f"({labels.ENTRY_REASON_LABELS.get(customer.entry_reason or '', 'reason not given')})",
-]
-if customer.status != "active":
-    facts.append(f"customer status **{labels.md(customer.status)}**")
-st.markdown(" · ".join(facts))
-action = line.next_action
-if action:
-    st.markdown(
-        f"Next: **{labels.step(action.step)}** "
-        f"{labels.badge(action.status, labels.due_text(action.status, action.due_on, as_of))} "
-        f"(window ends {labels.day(action.due_on)})"
-    )
-else:
-    st.markdown(":green-badge[Nothing due] every open step is done, booked or not yet open.")
-
+customer_header.header(rep, as_of)
 actions.show_notice()
 
 cells = st.columns(4)
@@ -135,8 +109,8 @@ if rep.est_refund_usd > 0:
 # Only the open tab runs (a cold page stays fast), and the tab is in the URL:
 # /customer?id=acme&tab=Outreach opens that tab for whoever follows the link.
 TABS = (
-    "Audit", "Timeline", "Usage", "Contacts", "Outreach", "Emails", "Refunds", "Step log",
-    "History",
+    "Audit", "Timeline", "Usage", "Contacts", "Outreach", "Calls", "Homework", "Emails",
+    "Refunds", "Step log", "History",
 )  # fmt: skip
 tabs = dict(zip(TABS, st.tabs(TABS, key="tab", bind="query-params", default="Audit"), strict=True))
 with tabs["Audit"]:
@@ -158,6 +132,12 @@ with tabs["Contacts"]:
 with tabs["Outreach"]:
     if tabs["Outreach"].open:
         outreach_panel.outreach_panel(rep, as_of)
+with tabs["Calls"]:
+    if tabs["Calls"].open:
+        call_panel.calls_tab(rep, as_of)
+with tabs["Homework"]:
+    if tabs["Homework"].open:
+        homework_panel.draw(rep, as_of, can_write)
 with tabs["Emails"]:
     if tabs["Emails"].open:
         customer_mail.mail_panel(rep, as_of, can_write)

@@ -1,5 +1,7 @@
 """Meetings: the owner's first and second calls, by day and by week; schedule a call
-with an .ics invite; log what happened (ui.meeting_form, ui.meeting_schedule)."""
+with an .ics invite; log what happened (ui.meeting_form, ui.meeting_schedule). A meeting
+opens right where it was opened from: under its row, under the week, under the form
+that booked it."""
 
 from __future__ import annotations
 
@@ -8,10 +10,28 @@ import datetime as dt
 import streamlit as st
 
 from lib import meetings
-from lib.meetings import KIND_LABELS, STATUS_LABELS, STATUSES, MeetingError, MeetingFilter
+from lib.meetings import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    STATUSES,
+    MeetingError,
+    MeetingFilter,
+    MeetingView,
+    SaveResult,
+)
 from ui import access, actions, data, login
 from ui.meeting_form import show_meeting
-from ui.meeting_list import OPEN, Clock, browser_zone, day_table, take_open_next, week_grid
+from ui.meeting_list import (
+    OPEN,
+    OPEN_WHERE,
+    Clock,
+    browser_zone,
+    close,
+    day_table,
+    open_next,
+    take_open_next,
+    week_grid,
+)
 from ui.meeting_schedule import schedule_form
 
 EVERYONE = "(everyone)"
@@ -62,13 +82,81 @@ flt = MeetingFilter(
 with data.reading() as session:
     listed = meetings.list_meetings(session, flt)
 upcoming, past = meetings.split_upcoming(listed, now=clock.ref_now)
+show_past = int(st.session_state.get("mtg_past_days", 60))
+recent = [v for v in past if v.starts_at >= clock.ref_now - dt.timedelta(days=show_past)]
+picked = st.session_state.get("mtg_week_of", as_of)
+monday = meetings.week_start(picked if isinstance(picked, dt.date) else as_of)
+start, end = meetings.week_range_utc(monday, view_tz)
+week_filter = MeetingFilter(
+    owner=flt.owner, kinds=flt.kinds, statuses=flt.statuses, start=start, end=end
+)
+with data.reading() as session:
+    week_meetings = meetings.list_meetings(session, week_filter)
 
-tab_list, tab_week, tab_new = st.tabs(["By day", "Week", "Schedule a call"])
+# ------------------------------------------------------------------ the meeting opened
+
+TABS = ("By day", "Week", "Schedule a call")
+taken = take_open_next()  # a meeting just booked or rescheduled opens, on its tab
+if taken is not None:
+    st.session_state["mtg_tab"] = TABS[2] if taken[1] == "new" else TABS[0]
+wanted_meeting = st.query_params.get("meeting")
+if wanted_meeting and wanted_meeting.isdigit() and OPEN not in st.session_state:
+    st.session_state[OPEN] = int(wanted_meeting)
+opened: int | None = st.session_state.get(OPEN)
+if opened is not None:
+    try:
+        with data.reading() as session:
+            meetings.get(session, opened)
+    except MeetingError:
+        close()
+        opened = None
+# Where it is drawn: where it was opened from, else under its row, else atop the list.
+where = st.session_state.get(OPEN_WHERE)
+in_list: dict[str, set[int | None]] = {
+    "up": {v.id for v in upcoming},
+    "past": {v.id for v in recent},
+    "week": {v.id for v in week_meetings},
+    "new": {opened},
+}
+if where not in in_list or opened not in in_list[where]:
+    where = next((w for w in ("up", "past") if opened in in_list[w]), "top")
+
+
+def follow(result: SaveResult) -> None:
+    """A reschedule opens the new date."""
+    if result.new_meeting_id:
+        open_next(result.new_meeting_id)
+
+
+def draw_opened(meeting_id: int) -> None:
+    show_meeting(meeting_id, clock, ZONES, as_of, after_save=follow)
+
+
+def draw_open(view: MeetingView) -> None:
+    draw_opened(view.id)
+
+
+def boxed(place: str) -> None:
+    """The meeting opened, in a box of its own with a Close button (not under a row)."""
+    if opened is None or where != place:
+        return
+    with st.container(border=True):
+        st.button("Close", key=f"mtg_close_{place}", icon=":material/close:", on_click=close)
+        draw_opened(opened)
+
+
+def opened_at(place: str) -> int | None:
+    return opened if where == place else None
+
+
+# Keyed and tracked, so the tab shown stays put when a notice appears above it.
+tab_list, tab_week, tab_new = st.tabs(TABS, key="mtg_tab", on_change="rerun")
 
 with tab_list:
+    boxed("top")
     st.subheader(f"Upcoming ({len(upcoming)})", anchor=False)
     if upcoming:
-        day_table(upcoming, "up", clock)
+        day_table(upcoming, "up", clock, opened_at("up"), draw_open)
     else:
         st.caption("No upcoming meetings for this selection.")
     st.subheader(f"Past ({len(past)})", anchor=False)
@@ -79,57 +167,22 @@ with tab_list:
             "as overdue until you log what happened.",
             icon=":material/pending_actions:",
         )
-    show_past = st.number_input(
+    st.number_input(
         "Past days shown", min_value=7, max_value=365, value=60, step=7, key="mtg_past_days"
     )
-    cutoff = clock.ref_now - dt.timedelta(days=int(show_past))
-    recent = [v for v in past if v.starts_at >= cutoff]
     if recent:
-        day_table(recent, "past", clock)
+        day_table(recent, "past", clock, opened_at("past"), draw_open)
     else:
         st.caption("No past meetings in that period.")
 
 with tab_week:
-    picked = st.date_input("Week of", value=as_of, key="mtg_week_of", format="YYYY-MM-DD")
-    monday = meetings.week_start(picked if isinstance(picked, dt.date) else as_of)
-    start, end = meetings.week_range_utc(monday, view_tz)
-    week_filter = MeetingFilter(
-        owner=flt.owner, kinds=flt.kinds, statuses=flt.statuses, start=start, end=end
-    )
-    with data.reading() as session:
-        week_meetings = meetings.list_meetings(session, week_filter)
+    st.date_input("Week of", value=as_of, key="mtg_week_of", format="YYYY-MM-DD")
     week_grid(meetings.week_view(week_meetings, monday, view_tz), clock)
+    boxed("week")
 
 with tab_new:
     if access.can(*access.TEAM_WRITERS):
-        schedule_form(as_of, view_tz, ZONES)
+        schedule_form(as_of, clock, ZONES)
     else:
         st.info("Your role can look at meetings but not schedule them.", icon=":material/lock:")
-
-# ------------------------------------------------------------------ one meeting
-
-take_open_next()  # a meeting just booked or rescheduled opens
-choices_open = {v.id: v.label(view_tz) for v in [*upcoming, *past]}
-wanted_meeting = st.query_params.get("meeting")
-if wanted_meeting and wanted_meeting.isdigit() and OPEN not in st.session_state:
-    st.session_state[OPEN] = int(wanted_meeting)
-opened = st.session_state.get(OPEN)
-if opened is not None and opened not in choices_open:
-    try:
-        with data.reading() as session:
-            choices_open[opened] = meetings.get(session, opened).label(view_tz)
-    except MeetingError:
-        st.session_state.pop(OPEN, None)
-        opened = None
-if choices_open:
-    st.selectbox(
-        "Open a meeting",
-        list(choices_open),
-        format_func=choices_open.__getitem__,
-        index=None,
-        placeholder="Pick a meeting to log its outcome or download its invite",
-        key=OPEN,
-        persist_state="session",
-    )
-if st.session_state.get(OPEN) is not None:
-    show_meeting(int(st.session_state[OPEN]), clock, ZONES, as_of)
+    boxed("new")

@@ -1,5 +1,8 @@
-"""Today: the signed-in owner's worklist, most urgent first, with one-click "done"; the
-refunds waiting for them (and, for revenue operations, the ones waiting for approval)."""
+"""Today: the signed-in owner's worklist, most urgent first, each next action one click
+away: "done" for an email sent, the email itself, the call booked or its outcome logged
+(the call form Meetings and the customer page share), the program extended
+(ui/today_dialog.py); the refunds waiting for them (and, for revenue operations, the ones
+waiting for approval)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import datetime as dt
 import streamlit as st
 
 from lib.program import step_store, worklist
-from ui import access, data, labels, login, no_reply, refund_queue, telemetry
+from ui import access, actions, data, labels, login, no_reply, refund_queue, telemetry, today_dialog
 
 EVERYONE = "*"  # never a username (lib.accounts.auth allows a-z, 0-9, '.', '_' and '-')
 PAGE_SIZE = 25
@@ -21,6 +24,7 @@ me = user.username
 as_of = data.as_of()
 
 st.title(":material/today: Today", anchor=False)
+actions.show_notice()
 
 if not data.customer_count():
     st.info(
@@ -116,7 +120,8 @@ elif not work.items:
 else:
     st.subheader(f"{len(work.items)} to do", anchor=False)
     shown = st.session_state.get(SHOWN, PAGE_SIZE)
-    widths = [2.6, 0.8, 2.8, 1.4, 1.3, 1.3, 2.6]
+    widths = [2.4, 0.7, 2.6, 1.3, 1.2, 1.2, 3.8]
+    by_id = {r.customer_id: r for r in reports}
     header = st.columns(widths)
     for cell, text in zip(
         header,
@@ -144,16 +149,38 @@ else:
             row[3].markdown(labels.short_day(item.due_on, as_of))
             row[4].markdown(labels.money_md(item.projected_monthly_bill_usd))
             row[5].markdown(labels.money_md(item.est_monthly_saving_usd))
-            if item.done_action and can_write:
-                if row[6].button(
+            if not can_write:
+                continue
+            act = row[6].container(horizontal=True, gap="small")
+            if item.done_action:
+                if act.button(
                     item.done_action,
                     key=f"today_done_{item.customer_id}_{item.step}",
                     icon=":material/check:",
-                    width="stretch",
                 ):
                     clicked = item
-            elif item.done_action is None:
-                row[6].caption("Book or log the call on the customer's page")
+                outreach = item.step in today_dialog.OUTREACH_KINDS
+                act.button(
+                    "Send" if outreach else "More",
+                    key=f"today_next_{item.customer_id}_{item.step}",
+                    icon=":material/send:" if outreach else ":material/more_horiz:",
+                    help="The email, to send from here; extending the program"
+                    if outreach
+                    else "Where to build the homework; extending the program",
+                    on_click=today_dialog.open_for,
+                    args=(item.customer_id, item.step),
+                )
+            else:  # a call: book it, or log the outcome of the one booked (now past)
+                state = by_id[item.customer_id].timeline.steps[item.step]
+                booked = state.date is not None
+                act.button(
+                    "Log the call" if booked else "Book the call",
+                    key=f"today_call_{item.customer_id}_{item.step}",
+                    icon=":material/edit_note:" if booked else ":material/add_call:",
+                    type="primary",
+                    on_click=today_dialog.open_for,
+                    args=(item.customer_id, item.step),
+                )
     if len(work.items) > shown:
         if st.button(f"Show {min(PAGE_SIZE, len(work.items) - shown)} more", key="today_more"):
             st.session_state[SHOWN] = shown + PAGE_SIZE
@@ -190,11 +217,21 @@ with left.expander(f"Calls this week ({work.calls_this_week})", icon=":material/
     if not work.calls:
         st.caption("No calls booked for the next 7 days.")
     for call in work.calls:
-        st.page_link(
+        line = st.columns([5, 2], vertical_alignment="center")
+        line[0].page_link(
             "app_pages/customer.py",
             label=f"{labels.day(call.on)}: {labels.md(call.name)}, {labels.step(call.step).lower()}",
-            query_params={"id": call.customer_id},
+            query_params={"id": call.customer_id, "tab": "Calls"},
         )
+        if can_write:
+            line[1].button(
+                "Open",
+                key=f"today_open_{call.customer_id}_{call.step}",
+                icon=":material/edit_note:",
+                help="Its invite, and the form that logs the outcome",
+                on_click=today_dialog.open_for,
+                args=(call.customer_id, call.step),
+            )
 with right.expander(f"New this week ({len(work.new_entrants)})", icon=":material/fiber_new:"):
     if not work.new_entrants:
         st.caption("Nobody entered the program in the last 7 days.")
@@ -205,3 +242,6 @@ with right.expander(f"New this week ({len(work.new_entrants)})", icon=":material
             label=labels.md(names[customer_id]),
             query_params={"id": customer_id},
         )
+
+# ------------------------------------------------------------------ the next step, in place
+today_dialog.show(as_of)

@@ -83,6 +83,7 @@ REVIEWED_IN = frozenset(
         ("app_pages/today.py", "who"),  # "You own", or the escaped owner's label
         ("app_pages/users.py", "what"),  # "Username" or "Address"
         ("app_pages/users.py", "path"),  # the login file's path (the server's setting)
+        ("ui/today_dialog.py", "status"),  # call_panel.step_badge: a badge of the app's words
     }
 )
 

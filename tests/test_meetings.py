@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from types import SimpleNamespace
 
 import icalendar
 import pytest
@@ -14,6 +15,7 @@ from lib import meetings
 from lib.errors import UserError
 from lib.meetings import (
     Attendee,
+    CallFact,
     GoalInput,
     MeetingConflict,
     MeetingError,
@@ -21,6 +23,7 @@ from lib.meetings import (
     ScheduleRequest,
     ics,
 )
+from lib.program import step_store
 from lib.store import db, models
 from tests import db_support
 
@@ -479,6 +482,7 @@ def test_skipped_by_hand_is_revived_by_a_booking(engine: Engine, acme: str) -> N
         session.add(
             models.Step(customer_id="acme", step="second_meeting", status="skipped", date=ENTERED)
         )
+    _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))  # the first call comes first
     _schedule(engine, dt.datetime(2026, 3, 25, 15, 0), kind="second")
     assert _step(engine, "second_meeting") == ("scheduled", dt.date(2026, 3, 25))
 
@@ -501,7 +505,15 @@ def test_save_refuses(engine: Engine, acme: str, changes: dict[str, object], mes
     assert _get(engine, mid).version == 1  # nothing written
 
 
+def _first_call_held(engine: Engine, local: dt.datetime = dt.datetime(2026, 3, 11, 15, 0)) -> int:
+    mid = _schedule(engine, local)
+    view = _get(engine, mid)
+    _save(engine, "dana", mid, view, _update(view, status="held"), now=NOW)
+    return mid
+
+
 def test_second_call_keeps_goals_on_the_customer(engine: Engine, acme: str) -> None:
+    _first_call_held(engine)
     mid = _schedule(engine, dt.datetime(2026, 3, 25, 15, 0), kind="second")
     view = _get(engine, mid)
     goals = (
@@ -738,3 +750,396 @@ def test_fixed_findings_are_saved_with_the_meeting_or_not_at_all(engine: Engine,
     assert _step(engine) == ("scheduled", dt.date(2026, 3, 11))
     with db.read_session(engine) as session:
         assert session.scalar(select(models.FindingState.rule)) is None
+
+
+# ------------------------------------------------- the clock and the order of the calls
+
+T = dt.datetime(2026, 3, 20, 10, 0)  # UTC: the call being booked or logged
+DAY = dt.timedelta(days=1)
+
+
+def _call(kind: str, status: str, starts_at: dt.datetime) -> CallFact:
+    return CallFact(kind, status, starts_at, "Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    "kind,status,others,first_done_on,message",
+    [
+        ("first", "scheduled", [], None, None),  # a first call needs nothing before it
+        ("second", "scheduled", [], None, "booked only after the first call"),  # no first call
+        (
+            "second",
+            "scheduled",
+            [_call("first", "scheduled", T - DAY)],
+            None,
+            None,
+        ),  # booked before
+        ("second", "scheduled", [_call("first", "held", T - DAY)], None, None),  # held before
+        # the first call is booked, but for later: the message says when
+        (
+            "second",
+            "scheduled",
+            [_call("first", "scheduled", T + DAY)],
+            None,
+            r"the first call is on Sat 21 Mar 2026 11:00 CET",
+        ),
+        # cancelled and no-show first calls do not count
+        ("second", "scheduled", [_call("first", "cancelled", T - DAY)], None, "only after"),
+        ("second", "scheduled", [_call("first", "no_show", T - DAY)], None, "only after"),
+        # held needs the first call held, not only booked
+        (
+            "second",
+            "held",
+            [_call("first", "scheduled", T - DAY)],
+            None,
+            "log the first call's outcome first",
+        ),
+        ("second", "held", [], None, "log the first call as held first"),  # no first call
+        ("second", "held", [_call("first", "held", T - DAY)], None, None),  # held before: fine
+        ("second", "held", [_call("first", "held", T + DAY)], None, "only after the first call"),
+        # the first call's step recorded done by hand (steps.csv, the step log) counts as held
+        ("second", "held", [], (T - 3 * DAY).date(), None),
+        ("second", "held", [], T.date(), None),  # on the same day
+        ("second", "scheduled", [], (T + DAY).date(), "only after the first call"),  # later
+        # outcomes that leave the order alone are not checked
+        ("second", "cancelled", [], None, None),
+        ("second", "no_show", [], None, None),
+        ("second", "rescheduled", [], None, None),
+        # a first call never goes after a second call booked or held
+        ("first", "scheduled", [_call("second", "scheduled", T - DAY)], None, "must come before"),
+        ("first", "held", [_call("second", "held", T - DAY)], None, "must come before"),
+        ("first", "scheduled", [_call("second", "scheduled", T)], None, "must come before"),
+        ("first", "scheduled", [_call("second", "scheduled", T + DAY)], None, None),  # after: ok
+        ("first", "scheduled", [_call("second", "cancelled", T - DAY)], None, None),  # not counted
+    ],
+)
+def test_check_order(
+    kind: str,
+    status: str,
+    others: list[CallFact],
+    first_done_on: dt.date | None,
+    message: str | None,
+) -> None:
+    if message is None:
+        meetings.check_order(kind, status, T, others, first_done_on)
+    else:
+        with pytest.raises(MeetingError, match=message):
+            meetings.check_order(kind, status, T, others, first_done_on)
+
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "status,starts_at,now,booking,message",
+    [
+        ("scheduled", NOW - MINUTE, NOW, True, "is in the past"),  # a minute ago
+        ("scheduled", NOW - 30 * DAY, NOW, True, "Tue 10 Feb 2026 13:00 CET is in the past"),
+        ("scheduled", NOW, NOW, True, None),  # now itself can be booked
+        ("scheduled", NOW + DAY, NOW, True, None),  # tomorrow
+        ("scheduled", NOW - DAY, None, True, None),  # no booking clock: history (demo, imports)
+        ("scheduled", NOW - DAY, NOW, False, None),  # not moved: a past call awaiting its outcome
+        ("held", NOW + MINUTE, NOW, False, "still to come"),  # not started yet
+        ("held", NOW + MINUTE, NOW, True, "still to come"),
+        ("held", NOW, NOW, False, None),  # started this minute
+        ("held", NOW - 30 * DAY, NOW, True, None),  # any past day
+        ("held", dt.datetime(2999, 1, 1), None, False, "still to come"),  # the wall clock
+        ("cancelled", NOW + DAY, NOW, True, None),  # other outcomes have no clock
+    ],
+)
+def test_check_time(
+    status: str,
+    starts_at: dt.datetime,
+    now: dt.datetime | None,
+    booking: bool,
+    message: str | None,
+) -> None:
+    if message is None:
+        meetings.check_time(status, starts_at, "Europe/Berlin", now, booking=booking)
+    else:
+        with pytest.raises(MeetingError, match=message):
+            meetings.check_time(status, starts_at, "Europe/Berlin", now, booking=booking)
+
+
+@pytest.mark.parametrize(
+    "as_of,window_start,expected",
+    [
+        (dt.date(2026, 3, 16), None, dt.datetime(2026, 3, 17, 10, 0)),  # Monday -> Tuesday
+        (dt.date(2026, 3, 20), None, dt.datetime(2026, 3, 23, 10, 0)),  # Friday -> Monday
+        (dt.date(2026, 3, 21), None, dt.datetime(2026, 3, 23, 10, 0)),  # Saturday -> Monday
+        (dt.date(2026, 3, 22), None, dt.datetime(2026, 3, 23, 10, 0)),  # Sunday -> Monday
+        # the step's window opens later: its first working day
+        (dt.date(2026, 3, 16), dt.date(2026, 3, 25), dt.datetime(2026, 3, 25, 10, 0)),
+        (dt.date(2026, 3, 16), dt.date(2026, 3, 28), dt.datetime(2026, 3, 30, 10, 0)),  # a Sat
+        # the window is open or over: the next working day
+        (dt.date(2026, 3, 16), dt.date(2026, 3, 10), dt.datetime(2026, 3, 17, 10, 0)),
+        (dt.date(2026, 3, 16), dt.date(2026, 3, 17), dt.datetime(2026, 3, 17, 10, 0)),
+    ],
+)
+def test_default_start(as_of: dt.date, window_start: dt.date | None, expected: dt.datetime) -> None:
+    assert meetings.default_start(as_of, window_start) == expected
+
+
+@pytest.mark.parametrize(
+    "now_local,expected",
+    [
+        (dt.datetime(2026, 3, 16, 15, 7, 12), dt.datetime(2026, 3, 16, 10, 0)),  # after ten
+        (dt.datetime(2026, 3, 16, 10, 0), dt.datetime(2026, 3, 16, 10, 0)),  # ten itself
+        (dt.datetime(2026, 3, 16, 9, 44, 59), dt.datetime(2026, 3, 16, 9, 30)),  # the last quarter
+        (dt.datetime(2026, 3, 16, 0, 5), dt.datetime(2026, 3, 16, 0, 0)),  # just after midnight
+    ],
+)
+def test_default_held_start(now_local: dt.datetime, expected: dt.datetime) -> None:
+    assert meetings.default_held_start(now_local) == expected
+
+
+@pytest.mark.parametrize(
+    "first_call_status,kind",
+    [
+        (None, "first"),  # nothing recorded
+        ("due", "first"),
+        ("overdue", "first"),
+        ("scheduled", "first"),  # booked, not held: the first call is still the one
+        ("skipped", "first"),
+        ("done", "second"),  # held (or done by hand)
+    ],
+)
+def test_next_call_kind(first_call_status: str | None, kind: str) -> None:
+    assert meetings.next_call_kind(first_call_status) == kind
+
+
+ANN = Attendee("Ann Lee", "ann@acme.example")
+BO = Attendee("Bo Chen", "bo@acme.example")
+CY = Attendee("Cy Park", "cy@acme.example")  # on the last call, not a contact
+DANA = Attendee("Dana", "dana@posthog.example")  # the owner, listed on the customer's side
+ORGANISER = Attendee("Priya", "priya@team.example.com")
+
+
+@pytest.mark.parametrize(
+    "contacts,last_call,team,chosen,others",
+    [
+        ([ANN, BO], [], set(), [ANN], []),  # no call yet: the primary contact
+        ([ANN, BO], [BO, CY], set(), [BO], [CY]),  # the contacts on the last call, and Cy
+        ([ANN, BO], [ANN, DANA], set(), [ANN], []),  # the owner's address is never suggested
+        ([], [ANN, DANA], set(), [], []),  # no contacts: nobody from the last call either
+        ([ANN], [ORGANISER, BO], {"priya@team.example.com"}, [ANN], [BO]),  # the team left out
+        # a team login that is also a contact (a test account) is never invited
+        ([ORGANISER, ANN], [], {"PRIYA@team.example.com"}, [ANN], []),
+        ([ANN], [CY, CY], set(), [ANN], [CY]),  # once each
+    ],
+)
+def test_suggested_people(
+    contacts: list[Attendee],
+    last_call: list[Attendee],
+    team: set[str],
+    chosen: list[Attendee],
+    others: list[Attendee],
+) -> None:
+    assert meetings.suggested_people(contacts, last_call, team) == (chosen, others)
+
+
+def _request(local: dt.datetime, kind: str = "first", status: str = "scheduled") -> ScheduleRequest:
+    return ScheduleRequest(
+        customer_id="acme",
+        kind=kind,
+        local_start=local,
+        timezone="Europe/Berlin",
+        duration_min=30,
+        attendees=tuple(CUSTOMER),
+        status=status,
+        notes="Fixed autocapture" if status == "held" else "",
+    )
+
+
+# NOW is 12 March 13:00 in Berlin.
+@pytest.mark.parametrize(
+    "booked,request_,message",
+    [
+        ([], _request(dt.datetime(2026, 3, 12, 12, 0)), "is in the past"),  # an hour ago
+        ([], _request(dt.datetime(2026, 3, 12, 14, 0), status="held"), "still to come"),
+        ([], _request(dt.datetime(2026, 3, 25, 10, 0), "second"), "only after the first call"),
+        # the first call is booked after the second one asked for
+        (
+            [_request(dt.datetime(2026, 3, 27, 10, 0))],
+            _request(dt.datetime(2026, 3, 25, 10, 0), "second"),
+            "the first call is on Fri 27 Mar 2026 10:00 CET",
+        ),
+        # logging a second call as held while the first one is only booked
+        (
+            [_request(dt.datetime(2026, 3, 10, 10, 0))],
+            _request(dt.datetime(2026, 3, 11, 10, 0), "second", "held"),
+            "log the first call's outcome first",
+        ),
+        ([], _request(dt.datetime(2026, 3, 12, 12, 0), status="done"), "not 'done'"),
+    ],
+)
+def test_schedule_refuses_by_the_clock_and_the_order(
+    engine: Engine,
+    acme: str,
+    booked: list[ScheduleRequest],
+    request_: ScheduleRequest,
+    message: str,
+) -> None:
+    for earlier in booked:
+        db_support.write(engine, "dana", meetings.schedule, earlier)
+    with pytest.raises(MeetingError, match=message):
+        db_support.write(engine, "dana", meetings.schedule, request_, now=NOW)
+    with db.read_session(engine) as session:
+        count = len(session.scalars(select(models.Meeting.id)).all())
+    assert count == len(booked)  # nothing written
+
+
+def test_a_call_logged_as_held_at_once_marks_the_step_done(engine: Engine, acme: str) -> None:
+    first = db_support.write(
+        engine,
+        "dana",
+        meetings.schedule,
+        _request(dt.datetime(2026, 3, 11, 10, 0), status="held"),
+        now=NOW,
+    )
+    view = _get(engine, first)
+    assert (view.status, view.notes) == ("held", "Fixed autocapture")
+    assert _step(engine) == ("done", dt.date(2026, 3, 11))
+    # The second call may now be booked (from now on) and, once begun, held.
+    second = db_support.write(
+        engine,
+        "dana",
+        meetings.schedule,
+        _request(dt.datetime(2026, 3, 12, 13, 0), "second"),
+        now=NOW,
+    )
+    assert _step(engine, "second_meeting") == ("scheduled", dt.date(2026, 3, 12))
+    opened = _get(engine, second)
+    _save(engine, "dana", second, opened, _update(opened, status="held"), now=NOW)
+    assert _step(engine, "second_meeting") == ("done", dt.date(2026, 3, 12))
+
+
+def test_a_first_call_done_by_hand_lets_the_second_be_held(engine: Engine, acme: str) -> None:
+    db_support.write(
+        engine, "lee", step_store.record, "acme", "first_meeting", "done", dt.date(2026, 3, 9)
+    )
+    mid = db_support.write(
+        engine,
+        "dana",
+        meetings.schedule,
+        _request(dt.datetime(2026, 3, 11, 10, 0), "second", "held"),
+        now=NOW,
+    )
+    assert _get(engine, mid).status == "held"
+
+
+# Saves of the first call booked on 11 March, 15:00 Berlin (NOW is 12 March, 13:00 there).
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        # moved to a time already gone
+        ({"local_start": dt.datetime(2026, 3, 12, 9, 0)}, "is in the past"),
+        # rescheduled to a time already gone
+        (
+            {"status": "rescheduled", "rescheduled_to": dt.datetime(2026, 3, 12, 8, 0)},
+            "is in the past",
+        ),
+        # held, dated in the future
+        ({"status": "held", "local_start": dt.datetime(2026, 3, 12, 14, 0)}, "once it has started"),
+        # moved after the second call (booked for 25 March)
+        ({"local_start": dt.datetime(2026, 3, 26, 9, 0)}, "must come before the second call"),
+        (
+            {"status": "rescheduled", "rescheduled_to": dt.datetime(2026, 3, 26, 9, 0)},
+            "must come before the second call",
+        ),
+    ],
+)
+def test_save_refuses_by_the_clock_and_the_order(
+    engine: Engine, acme: str, changes: dict[str, object], message: str
+) -> None:
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    _schedule(engine, dt.datetime(2026, 3, 25, 15, 0), kind="second")
+    view = _get(engine, mid)
+    with pytest.raises(MeetingError, match=message):
+        _save(engine, "dana", mid, view, _update(view, **changes), now=NOW)
+    assert _get(engine, mid).version == 1  # nothing written
+
+
+def test_a_past_call_keeps_its_time_while_waiting_for_its_outcome(
+    engine: Engine, acme: str
+) -> None:
+    """Saving a past call that is still "scheduled" (notes while on the call) is no booking."""
+    mid = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0))
+    view = _get(engine, mid)
+    saved = _save(engine, "dana", mid, view, _update(view, notes="on it"), now=NOW).meeting
+    assert (saved.status, saved.notes) == ("scheduled", "on it")
+
+
+def test_the_second_call_is_held_only_after_the_first(engine: Engine, acme: str) -> None:
+    first = _schedule(engine, dt.datetime(2026, 3, 10, 15, 0))
+    second = _schedule(engine, dt.datetime(2026, 3, 11, 15, 0), kind="second")
+    opened = _get(engine, second)
+    with pytest.raises(MeetingError, match="log the first call's outcome first"):
+        _save(engine, "dana", second, opened, _update(opened, status="held"), now=NOW)
+    first_view = _get(engine, first)
+    _save(engine, "dana", first, first_view, _update(first_view, status="held"), now=NOW)
+    held = _save(engine, "dana", second, opened, _update(opened, status="held"), now=NOW)
+    assert held.meeting.status == "held"
+    assert _step(engine, "second_meeting") == ("done", dt.date(2026, 3, 11))
+
+
+def _rep(
+    customer_id: str,
+    owner: str = "dana",
+    first: tuple[str, dt.date, dt.date | None] = ("upcoming", dt.date(2026, 3, 22), None),
+    second: tuple[str, dt.date, dt.date | None] = ("upcoming", dt.date(2026, 4, 5), None),
+    status: str = "active",
+    program: str = "in_progress",
+) -> SimpleNamespace:
+    """A report as most_urgent_call reads it: (status, window_end, date) per call step."""
+
+    def step(state: tuple[str, dt.date, dt.date | None]) -> SimpleNamespace:
+        return SimpleNamespace(status=state[0], window_end=state[1], date=state[2])
+
+    return SimpleNamespace(
+        customer_id=customer_id,
+        customer=SimpleNamespace(owner=owner, status=status, name=customer_id.title()),
+        timeline=SimpleNamespace(
+            program_status=program,
+            steps={"first_meeting": step(first), "second_meeting": step(second)},
+        ),
+    )
+
+
+MAR = {d: dt.date(2026, 3, d) for d in range(1, 32)}
+
+
+@pytest.mark.parametrize(
+    "reports,expected",
+    [
+        ([], None),  # nobody
+        ([_rep("a"), _rep("b")], None),  # no call due yet
+        # overdue before due, whatever the window
+        (
+            [_rep("a", first=("due", MAR[20], None)), _rep("b", first=("overdue", MAR[13], None))],
+            "b",
+        ),
+        # both due: the earlier window end
+        ([_rep("a", first=("due", MAR[22], None)), _rep("b", first=("due", MAR[20], None))], "b"),
+        # the same window: by name
+        ([_rep("b", first=("due", MAR[20], None)), _rep("a", first=("due", MAR[20], None))], "a"),
+        # the user's own customers before a colleague's, even less urgent
+        (
+            [
+                _rep("a", owner="lee", first=("overdue", MAR[6], None)),
+                _rep("b", first=("due", MAR[22], None)),
+            ],
+            "b",
+        ),
+        ([_rep("a", owner="lee", first=("overdue", MAR[6], None))], "a"),  # else a colleague's
+        # a second call due counts too
+        ([_rep("a", first=("done", MAR[6], MAR[4]), second=("due", MAR[20], None))], "a"),
+        # a call booked and past (overdue, rule 3) waits for its outcome, not a booking
+        ([_rep("a", first=("overdue", MAR[13], MAR[12]))], None),
+        # churned customers and completed programs are left out
+        ([_rep("a", first=("overdue", MAR[13], None), status="churned")], None),
+        ([_rep("a", first=("overdue", MAR[13], None), program="completed")], None),
+    ],
+)
+def test_most_urgent_call(reports: list[SimpleNamespace], expected: str | None) -> None:
+    assert meetings.most_urgent_call(reports, "dana") == expected  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from lib import meetings
+from lib import contacts, meetings
 from lib.meetings import ics
 from lib.store import db, models
 from tests import db_support
@@ -66,7 +66,12 @@ def test_page_lists_the_owners_meetings(login_app: Callable[..., AppTest]) -> No
     assert len(everyone) > len(text)
     at.multiselect(key="mtg_kinds").set_value(["second"]).run()
     assert page_errors(at) == []
-    assert "First call" not in " ".join(str(m.value) for m in at.markdown if "·" in str(m.value))
+    rows = [
+        str(m.value)
+        for m in at.markdown
+        if str(m.value).endswith(("· First call", "· Second call"))
+    ]
+    assert rows and not [r for r in rows if r.endswith("· First call")]
 
 
 def test_schedule_then_log_held_with_fixed_findings(
@@ -78,15 +83,19 @@ def test_schedule_then_log_held_with_fixed_findings(
     agenda = at.text_area(key="mtg_new_agenda").value
     (rep,) = db_support.reports(app_engine, AS_OF, customer_id)
     assert rep.findings[0].title in agenda  # prefilled from the open findings
-    at.date_input(key="mtg_new_date").set_value(AS_OF)
-    at.time_input(key="mtg_new_time").set_value(dt.time(10, 0))
+    assert at.radio(key="mtg_new_kind").value == "first"  # no first call held yet
+    # The next working day at 10:00 (AS_OF is a Monday), or the call's window if later.
+    window = rep.timeline.steps["first_meeting"].window_start
+    booking_day = meetings.working_day_from(max(AS_OF + dt.timedelta(days=1), window))
+    assert at.date_input(key="mtg_new_date").value == booking_day
+    assert at.time_input(key="mtg_new_time").value == dt.time(10, 0)
     at.selectbox(key="mtg_new_tz").set_value("Europe/Berlin")
     at.text_area(key="mtg_new_people").input(
         "Ann Lee <ann@cust.example>\nBo Chen <bo@cust.example>"
     )
     at.button(key="mtg_new_submit").click().run()
     assert page_errors(at) == []
-    assert "scheduled for Mon 16 Mar 10:00 Europe/Berlin" in shown(at.success[0].value)
+    assert f"scheduled for {booking_day:%a %d %b} 10:00 Europe/Berlin" in shown(at.success[0].value)
 
     with db.read_session(app_engine) as session:
         meeting = session.scalars(
@@ -97,9 +106,10 @@ def test_schedule_then_log_held_with_fixed_findings(
                 models.Step.customer_id == customer_id, models.Step.step == "first_meeting"
             )
         ).one()
-    assert meeting.starts_at == dt.datetime(2026, 3, 16, 9, 0)  # 10:00 Berlin is 09:00 UTC
+    # 10:00 Berlin is 09:00 UTC
+    assert meeting.starts_at == dt.datetime.combine(booking_day, dt.time(9, 0))
     assert [a["email"] for a in meeting.attendees][:2] == ["ann@cust.example", "bo@cust.example"]
-    assert (step.status, step.date) == ("scheduled", AS_OF)
+    assert (step.status, step.date) == ("scheduled", booking_day)
     assert at.session_state["mtg_open"] == meeting.id  # the new meeting is open, invite ready
     assert at.get("download_button")
     invite = icalendar.Calendar.from_ical(
@@ -110,6 +120,13 @@ def test_schedule_then_log_held_with_fixed_findings(
     fixed = open_rules[:2]
     mid = meeting.id
     at.selectbox(key=f"mtg_f_status_{mid}").set_value("held")
+    # Not before it has taken place: the form says so and keeps what was typed.
+    at.button(key=f"mtg_save_{mid}").click().run()
+    assert "is still to come" in at.error[0].value
+    assert _get(app_engine, mid).status == "scheduled"
+    held_on = AS_OF - dt.timedelta(days=1)  # it took place earlier than booked
+    at.date_input(key=f"mtg_f_date_{mid}").set_value(held_on)
+    at.time_input(key=f"mtg_f_time_{mid}").set_value(dt.time(15, 0))
     at.text_area(key=f"mtg_f_notes_{mid}").input("Fixed **identify** together.\n<b>not html</b>")
     at.multiselect(key=f"mtg_f_fixed_{mid}").set_value(fixed)
     at.checkbox(key=f"mtg_f_offered_{mid}").check()
@@ -122,7 +139,7 @@ def test_schedule_then_log_held_with_fixed_findings(
     assert saved.fixed_rules == tuple(fixed) and saved.second_call_offered is True
     (after,) = db_support.reports(app_engine, AS_OF, customer_id)
     assert after.timeline.steps["first_meeting"].status == "done"
-    assert after.timeline.steps["first_meeting"].date == AS_OF
+    assert after.timeline.steps["first_meeting"].date == held_on
     assert not {f.rule for f in after.findings} & set(fixed)  # no longer open
     with db.read_session(app_engine) as session:
         states = {
@@ -226,3 +243,110 @@ def test_rescheduling_opens_the_new_meeting(
     assert _get(app_engine, mid).status == "rescheduled"  # history kept
     assert at.session_state["mtg_open"] == follow_up.id  # the new meeting is open
     assert at.button(key=f"mtg_save_{follow_up.id}")
+
+
+# ------------------------------------------------ the schedule form's defaults, the placement
+
+
+def test_schedule_starts_with_the_most_urgent_call_and_follows_the_customer(
+    login_app: Callable[..., AppTest], demo_db_url: str
+) -> None:
+    engine = db.make_engine(demo_db_url)
+    reports = db_support.reports(engine, AS_OF)
+    engine.dispose()
+    urgent = meetings.most_urgent_call(
+        [r for r in reports if r.customer.status != "churned"], "priya"
+    )
+    assert urgent is not None
+    at = login_app("priya", page=PAGE)
+    assert at.selectbox(key="mtg_new_customer").value == urgent  # not the first by name
+    assert at.radio(key="mtg_new_kind").value == "first"
+    held = next(
+        r
+        for r in reports
+        if r.timeline.steps["first_meeting"].status == "done" and r.customer.status == "active"
+    )
+    at.selectbox(key="mtg_new_customer").set_value(held.customer_id).run()
+    assert at.radio(key="mtg_new_kind").value == "second"  # their first call is held
+    window = held.timeline.steps["second_meeting"].window_start
+    expected = meetings.working_day_from(max(AS_OF + dt.timedelta(days=1), window))
+    assert at.date_input(key="mtg_new_date").value == expected
+    at.selectbox(key="mtg_new_customer").set_value(urgent).run()
+    assert at.radio(key="mtg_new_kind").value == "first"
+    assert page_errors(at) == []
+
+
+def test_the_team_is_never_invited_as_the_customer(
+    login_app: Callable[..., AppTest], demo_db_url: str
+) -> None:
+    """The demo's meetings list their owner (<owner>@posthog.example) among the people: a
+    new call with that customer invites the customer's contacts, never the team."""
+    engine = db.make_engine(demo_db_url)
+    with db.read_session(engine) as session:
+        customer_id = session.scalars(
+            select(models.Meeting.customer_id)
+            .join(models.Customer, models.Customer.customer_id == models.Meeting.customer_id)
+            .where(models.Customer.status != "churned")
+            .order_by(models.Meeting.id)
+        ).first()
+        assert customer_id is not None
+        people = contacts.recipients(contacts.for_customer(session, customer_id))
+        last = meetings.for_customer(session, customer_id).last_people()
+    engine.dispose()
+    assert any(a.email.endswith("@posthog.example") for a in last)  # the demo's owner
+    at = login_app("priya", page=PAGE, query={"customer": customer_id})
+    assert at.selectbox(key="mtg_new_customer").value == customer_id  # where she came from
+    invited = at.multiselect(key="mtg_new_contacts").value
+    typed = at.text_area(key="mtg_new_people").value
+    assert "posthog.example" not in " ".join(invited) + typed
+    assert invited and set(invited) <= set(people)  # their contacts
+
+
+def test_a_meeting_opens_under_its_row(login_app: Callable[..., AppTest]) -> None:
+    at = login_app("dana", page=PAGE)
+    rows = [b.key or "" for b in at.button if (b.key or "").startswith("mtg_openbtn_past_")]
+    assert len(rows) >= 2
+    at.button(key=rows[0]).click().run()
+    assert page_errors(at) == []
+    mid = int(rows[0].rsplit("_", 1)[1])
+    keys = [b.key or "" for b in at.button]
+    # The outcome form comes right after its row, before the next meeting's row.
+    assert keys.index(rows[0]) < keys.index(f"mtg_save_{mid}") < keys.index(rows[1])
+    at.button(key=rows[0]).click().run()  # Close
+    assert f"mtg_save_{mid}" not in [b.key for b in at.button]
+
+
+# ------------------------------------------------ the customer page's Calls tab
+
+
+def test_calls_tab_books_the_calls_in_order(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    customer_id, _ = customer_for_first_call(app_engine)
+    at = login_app("dana", page="app_pages/customer.py", query={"id": customer_id, "tab": "Calls"})
+    assert page_errors(at) == []
+    assert at.radio(key="cust_call_new_kind").value == "first"
+    at.text_area(key="cust_call_new_people").input("Ann Lee <ann@cust.example>")
+    # A second call before any first call is refused, saying why.
+    at.radio(key="cust_call_new_kind").set_value("second").run()
+    at.button(key="cust_call_new_submit").click().run()
+    assert "can be booked only after the first call" in at.error[0].value
+    at.radio(key="cust_call_new_kind").set_value("first").run()
+    at.text_area(key="cust_call_new_people").input("Ann Lee <ann@cust.example>")
+    at.button(key="cust_call_new_submit").click().run()
+    assert page_errors(at) == []
+    with db.read_session(app_engine) as session:
+        mid = session.scalars(
+            select(models.Meeting.id).where(models.Meeting.customer_id == customer_id)
+        ).one()
+    # The booked call is open under its row, with its invite and outcome form.
+    assert at.button(key=f"cust_call_save_{mid}")
+    assert at.get("download_button")
+    at.selectbox(key=f"cust_call_f_status_{mid}").set_value("held")
+    at.date_input(key=f"cust_call_f_date_{mid}").set_value(AS_OF - dt.timedelta(days=3))
+    at.button(key=f"cust_call_save_{mid}").click().run()
+    assert page_errors(at) == []
+    (rep,) = db_support.reports(app_engine, AS_OF, customer_id)
+    assert rep.timeline.steps["first_meeting"].status == "done"
+    # The next booking is the second call.
+    assert at.radio(key="cust_call_new_kind").value == "second"

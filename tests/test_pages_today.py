@@ -1,7 +1,9 @@
-"""Today, from app.py after sign-in: metrics, the urgency-ordered list, one-click done, undo."""
+"""Today, from app.py after sign-in: metrics, the urgency-ordered list, one-click done, undo,
+and each next step in place: a call booked and logged, the email, the extension."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
@@ -142,3 +144,97 @@ def test_empty_database_says_what_to_do(
     assert at.info[0].value == (
         "No customers yet: import CSVs on the Data page or run `onboarding demo`."
     )
+
+
+# ------------------------------------------------------------------ the next step in place
+
+CALL = "hanso-bank-00036"  # priya's overdue first call in the demo data, nothing booked
+CALL_BUTTON = f"today_call_{CALL}_first_meeting"
+
+
+def dialog_text(at: AppTest) -> str:
+    return " ".join(str(m.value) for m in at.markdown)
+
+
+def test_a_call_is_booked_and_logged_in_place(
+    login_app: Callable[..., AppTest],
+    demo_db_url_any: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The call row opens the same form as Meetings: book the call, then log it held; on
+    SQLite and PostgreSQL."""
+    monkeypatch.setenv("ONBOARDING_DATABASE_URL", demo_db_url_any)
+    engine = db.make_engine(demo_db_url_any)
+    try:
+        at = login_app("priya")
+        assert at.button(key=CALL_BUTTON).label == "Book the call"
+        assert not [c for c in at.caption if "customer's page" in c.value]
+        at.button(key=CALL_BUTTON).click().run()
+        assert not page_errors(at)
+        assert "Book the first call" in dialog_text(at)
+        assert at.radio(key="today_call_new_kind").value == "first"
+        # The next working day after AS_OF (a Monday), at 10:00.
+        assert at.date_input(key="today_call_new_date").value == AS_OF + dt.timedelta(days=1)
+        assert at.time_input(key="today_call_new_time").value == dt.time(10, 0)
+        invited = at.multiselect(key="today_call_new_contacts").value
+        assert invited and all("@hanso-bank-00036.example" in line for line in invited)
+        at.button(key="today_call_new_submit").click().run()
+        assert not page_errors(at)
+        assert "First call with Hanso Bank scheduled for Tue 17 Mar 10:00" in at.success[0].value
+        (rep,) = db_support.reports(engine, AS_OF, CALL)
+        step = rep.timeline.steps["first_meeting"]
+        assert (step.status, step.date) == ("scheduled", AS_OF + dt.timedelta(days=1))
+        assert CALL_BUTTON not in {b.key for b in at.button}  # booked: off the list
+        # The dialog now holds the booked call: its outcome form, as on Meetings.
+        with db.read_session(engine) as session:
+            mid = session.scalars(
+                select(models.Meeting.id).where(models.Meeting.customer_id == CALL)
+            ).one()
+        at.selectbox(key=f"today_call_f_status_{mid}").set_value("held").run()
+        at.button(key=f"today_call_save_{mid}").click().run()
+        assert "is still to come" in at.error[0].value  # not before it took place
+        held_on = AS_OF - dt.timedelta(days=1)
+        at.date_input(key=f"today_call_f_date_{mid}").set_value(held_on).run()
+        at.button(key=f"today_call_save_{mid}").click().run()
+        assert not page_errors(at)
+        assert "Saved: held; First call done on 15 Mar" in at.success[0].value
+        assert "today_dialog" not in at.session_state  # back to the list
+        (after,) = db_support.reports(engine, AS_OF, CALL)
+        step = after.timeline.steps["first_meeting"]
+        assert (step.status, step.date) == ("done", held_on)
+    finally:
+        engine.dispose()
+
+
+def test_a_booked_call_opens_from_calls_this_week(
+    login_app: Callable[..., AppTest], demo_db_url: str
+) -> None:
+    at = login_app("priya")
+    at.button(key=CALL_BUTTON).click().run()
+    at.button(key="today_call_new_submit").click().run()
+    at.session_state["today_dialog"] = None  # closed
+    at.run()
+    at.button(key=f"today_open_{CALL}_first_meeting").click().run()
+    assert not page_errors(at)
+    assert [k for k in (b.key or "" for b in at.button) if k.startswith("today_call_save_")]
+
+
+def test_the_outreach_email_and_the_extension_in_place(
+    login_app: Callable[..., AppTest], demo_db_url: str
+) -> None:
+    at = login_app("priya")
+    at.button(key=f"today_next_{OUTREACH}_initial_outreach").click().run()
+    assert not page_errors(at)
+    # No SMTP server here: the draft to copy, and how to configure sending.
+    assert any("Ollivander" in c.value for c in at.code)
+    assert any("Sending from the console is not configured" in i.value for i in at.info)
+    at.text_input(key=f"today_reason_{OUTREACH}").input("Engaged, needs two more weeks")
+    at.button(key=f"today_extend_{OUTREACH}").click().run()
+    assert not page_errors(at)
+    engine = db.make_engine(demo_db_url)
+    (after,) = db_support.reports(engine, AS_OF, OUTREACH)
+    engine.dispose()
+    assert after.customer.extended_until is not None
+    assert after.customer.extension_reason == "Engaged, needs two more weeks"
+    assert f"extended to {after.customer.extended_until:%Y-%m-%d}" in at.success[0].value
+    assert "today_dialog" not in at.session_state

@@ -1,12 +1,16 @@
-"""One meeting on the Meetings page: its invite, and the form that logs the outcome.
+"""One meeting: its invite, and the form that logs the outcome (the Meetings page, and the
+call panel on Today and the customer page: ui/call_panel.py).
 
-The form remembers the version it was opened at; a save refused because someone
-saved first shows what they changed and offers: keep mine, merge notes, load theirs.
+Each page draws it with a key prefix of its own ("mtg" on the Meetings page), so the same
+meeting open on two pages keeps two forms. The form remembers the version it was opened
+at; a save refused because someone saved first shows what they changed and offers: keep
+mine, merge notes, load theirs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -26,7 +30,10 @@ from lib.meetings import (
     ics,
 )
 from ui import access, actions, data, labels, login, meeting_invite, send_panel, telemetry
-from ui.meeting_list import OPEN, Clock, open_next, status_text
+from ui.meeting_list import Clock, status_text
+
+MEETINGS = "mtg"  # the Meetings page's key prefix
+AfterSave = Callable[[SaveResult], None]
 
 FORM_FIELDS = (
     "date",
@@ -47,16 +54,16 @@ FORM_FIELDS = (
 )
 
 
-def key(mid: int, name: str) -> str:
-    return f"mtg_f_{name}_{mid}"
+def key(mid: int, name: str, prefix: str = MEETINGS) -> str:
+    return f"{prefix}_f_{name}_{mid}"
 
 
-def base_key(mid: int) -> str:
-    return f"mtg_base_{mid}"
+def base_key(mid: int, prefix: str = MEETINGS) -> str:
+    return f"{prefix}_base_{mid}"
 
 
-def conflict_key(mid: int) -> str:
-    return f"mtg_conflict_{mid}"
+def conflict_key(mid: int, prefix: str = MEETINGS) -> str:
+    return f"{prefix}_conflict_{mid}"
 
 
 def form_values(view: MeetingView) -> dict[str, Any]:
@@ -80,55 +87,57 @@ def form_values(view: MeetingView) -> dict[str, Any]:
     }
 
 
-def load_form(mid: int, view: MeetingView) -> None:
+def load_form(mid: int, view: MeetingView, prefix: str = MEETINGS) -> None:
     for name, value in form_values(view).items():
-        st.session_state[key(mid, name)] = value
-    st.session_state[base_key(mid)] = meetings.as_session_dict(view)
+        st.session_state[key(mid, name, prefix)] = value
+    st.session_state[base_key(mid, prefix)] = meetings.as_session_dict(view)
 
 
-def typed(mid: int, base: MeetingView) -> dict[str, Any]:
+def typed(mid: int, base: MeetingView, prefix: str = MEETINGS) -> dict[str, Any]:
     # A field not drawn this run (say the new date, when the outcome is not
     # "rescheduled") has no widget value: it reads as the version opened.
     defaults = form_values(base)
-    return {name: st.session_state.get(key(mid, name), defaults[name]) for name in FORM_FIELDS}
+    return {
+        name: st.session_state.get(key(mid, name, prefix), defaults[name]) for name in FORM_FIELDS
+    }
 
 
 # ------------------------------------------------------------ after a conflict
 
 
-def keep_mine(mid: int) -> None:
-    conflict = st.session_state.pop(conflict_key(mid), None)
+def keep_mine(mid: int, prefix: str = MEETINGS) -> None:
+    conflict = st.session_state.pop(conflict_key(mid, prefix), None)
     if conflict:
-        st.session_state[base_key(mid)] = conflict["current"]
+        st.session_state[base_key(mid, prefix)] = conflict["current"]
 
 
-def merge_notes(mid: int) -> None:
-    conflict = st.session_state.pop(conflict_key(mid), None)
+def merge_notes(mid: int, prefix: str = MEETINGS) -> None:
+    conflict = st.session_state.pop(conflict_key(mid, prefix), None)
     if conflict:
         current = conflict["current"]
-        st.session_state[key(mid, "notes")] = meetings.merge_notes(
-            st.session_state.get(key(mid, "notes")) or "",
+        st.session_state[key(mid, "notes", prefix)] = meetings.merge_notes(
+            st.session_state.get(key(mid, "notes", prefix)) or "",
             current["notes"] or "",
             current["updated_by"],
         )
-        st.session_state[base_key(mid)] = current
+        st.session_state[base_key(mid, prefix)] = current
 
 
-def load_theirs(mid: int) -> None:
-    conflict = st.session_state.pop(conflict_key(mid), None)
+def load_theirs(mid: int, prefix: str = MEETINGS) -> None:
+    conflict = st.session_state.pop(conflict_key(mid, prefix), None)
     if conflict:
-        load_form(mid, meetings.from_session_dict(conflict["current"]))
+        load_form(mid, meetings.from_session_dict(conflict["current"]), prefix)
 
 
-def remember_conflict(mid: int, refused: MeetingConflict) -> None:
-    st.session_state[conflict_key(mid)] = {
+def remember_conflict(mid: int, refused: MeetingConflict, prefix: str = MEETINGS) -> None:
+    st.session_state[conflict_key(mid, prefix)] = {
         "message": str(refused),
         "changes": [c.__dict__ for c in refused.changes],
         "current": meetings.as_session_dict(refused.current),
     }
 
 
-def conflict_panel(mid: int, conflict: dict[str, Any]) -> None:
+def conflict_panel(mid: int, conflict: dict[str, Any], prefix: str = MEETINGS) -> None:
     st.error(labels.md(conflict["message"]), icon=":material/sync_problem:")
     who = conflict["current"]["updated_by"] or "someone"
     st.dataframe(
@@ -149,13 +158,21 @@ def conflict_panel(mid: int, conflict: dict[str, Any]) -> None:
     b1, b2, b3 = st.columns(3)
     b1.button(
         "Keep mine (save over theirs next)",
-        key=f"mtg_keep_{mid}",
+        key=f"{prefix}_keep_{mid}",
         on_click=keep_mine,
-        args=(mid,),
+        args=(mid, prefix),
     )
-    b2.button("Add their notes to mine", key=f"mtg_merge_{mid}", on_click=merge_notes, args=(mid,))
+    b2.button(
+        "Add their notes to mine",
+        key=f"{prefix}_merge_{mid}",
+        on_click=merge_notes,
+        args=(mid, prefix),
+    )
     b3.button(
-        "Discard mine, load theirs", key=f"mtg_theirs_{mid}", on_click=load_theirs, args=(mid,)
+        "Discard mine, load theirs",
+        key=f"{prefix}_theirs_{mid}",
+        on_click=load_theirs,
+        args=(mid, prefix),
     )
 
 
@@ -179,12 +196,12 @@ def organiser_of(view: MeetingView) -> tuple[str, str]:
     return f"{view.owner or 'onboarding'}@example.invalid", view.owner or "Onboarding"
 
 
-def header(current: MeetingView, clock: Clock) -> None:
+def header(
+    current: MeetingView, clock: Clock, prefix: str = MEETINGS, customer_link: bool = True
+) -> None:
     mid = current.id
-    st.divider()
-    st.subheader(
-        f"{labels.md(current.customer_name)} · {KIND_LABELS.get(current.kind, current.kind)}",
-        anchor=False,
+    st.markdown(
+        f"**{labels.md(current.customer_name)} · {KIND_LABELS.get(current.kind, current.kind)}**"
     )
     local = current.local_start
     st.markdown(
@@ -200,39 +217,48 @@ def header(current: MeetingView, clock: Clock) -> None:
         file_name=ics.filename(current),
         mime="text/calendar",
         icon=":material/calendar_add_on:",
-        key=f"mtg_ics_{mid}",
+        key=f"{prefix}_ics_{mid}",
         on_click="ignore",
     )
-    top[1].page_link(
-        "app_pages/customer.py",
-        label="Customer page",
-        icon=":material/person_search:",
-        query_params={"id": current.customer_id},
-    )
+    if customer_link:
+        top[1].page_link(
+            "app_pages/customer.py",
+            label="Customer page",
+            icon=":material/person_search:",
+            query_params={"id": current.customer_id, "tab": "Calls"},
+        )
     if current.notes:
         with st.expander("Saved notes (Markdown, shown as text)"):
             st.text(current.notes)
 
 
-def show_meeting(mid: int, clock: Clock, zones: list[str], as_of: dt.date) -> None:
-    """The meeting `mid`, and for writers the form that logs it."""
+def show_meeting(
+    mid: int,
+    clock: Clock,
+    zones: list[str],
+    as_of: dt.date,
+    prefix: str = MEETINGS,
+    after_save: AfterSave | None = None,
+    customer_link: bool = True,
+) -> bool:
+    """The meeting `mid`, and for writers the form that logs it; False when it is gone.
+    `after_save` runs after a save, before the rerun (say, to open the new date)."""
     try:
         with data.reading() as session:
             current = meetings.get(session, mid)
     except MeetingError:
-        st.session_state.pop(OPEN, None)
         st.warning("That meeting no longer exists.", icon=":material/search_off:")
-        return
-    stored = st.session_state.get(base_key(mid))
+        return False
+    stored = st.session_state.get(base_key(mid, prefix))
     base = meetings.from_session_dict(stored) if stored else None
-    conflict = st.session_state.get(conflict_key(mid))
-    if base is None or st.session_state.pop(f"mtg_reload_{mid}", False):
-        load_form(mid, current)
+    conflict = st.session_state.get(conflict_key(mid, prefix))
+    if base is None or st.session_state.pop(f"{prefix}_reload_{mid}", False):
+        load_form(mid, current, prefix)
         base = current
     elif base.version != current.version and not conflict:
-        if typed(mid, base) == form_values(base):
+        if typed(mid, base, prefix) == form_values(base):
             # Nothing typed yet: quietly show the newer version.
-            load_form(mid, current)
+            load_form(mid, current, prefix)
             st.info(
                 f"{labels.md(current.updated_by or 'Someone')} updated this meeting; "
                 "showing their version.",
@@ -240,61 +266,66 @@ def show_meeting(mid: int, clock: Clock, zones: list[str], as_of: dt.date) -> No
             )
             base = current
 
-    header(current, clock)
+    header(current, clock, prefix, customer_link)
     meeting_invite.invite_panel(current, as_of, organiser_of(current))
     if not access.can(*access.TEAM_WRITERS):
-        return
+        return True
     if conflict:
-        conflict_panel(mid, conflict)
+        conflict_panel(mid, conflict, prefix)
     st.markdown("**Log the outcome / edit**")
-    form(current, zones, as_of)
-    if st.button("Save", type="primary", key=f"mtg_save_{mid}", icon=":material/save:"):
-        save(current, base, clock)
+    form(current, zones, as_of, prefix)
+    if st.button("Save", type="primary", key=f"{prefix}_save_{mid}", icon=":material/save:"):
+        save(current, base, clock, prefix, after_save)
+    return True
 
 
-def form(current: MeetingView, zones: list[str], as_of: dt.date) -> None:
+def form(current: MeetingView, zones: list[str], as_of: dt.date, prefix: str = MEETINGS) -> None:
     mid = current.id
+
+    def k(name: str) -> str:
+        return key(mid, name, prefix)
+
     known = {f.rule: f for f in data.findings_for(current.customer_id, as_of)}
     fixed_options = list(
         dict.fromkeys(
             [
                 *[rule for rule, f in known.items() if f.state == "open"],
                 *current.fixed_rules,
-                *(st.session_state.get(key(mid, "fixed")) or []),
+                *(st.session_state.get(k("fixed")) or []),
             ]
         )
-    )
-    c1, c2, c3, c4 = st.columns(4)
-    c1.date_input("Date", key=key(mid, "date"), format="YYYY-MM-DD", persist_state="session")
-    c2.time_input("Time", key=key(mid, "time"), step=900, persist_state="session")
-    c3.selectbox("Time zone", zones, key=key(mid, "tz"), persist_state="session")
-    c4.number_input(
-        "Minutes",
-        min_value=5,
-        max_value=meetings.MAX_DURATION_MIN,
-        step=5,
-        key=key(mid, "duration"),
-        persist_state="session",
     )
     outcome = st.selectbox(
         "Outcome",
         list(STATUSES),
         format_func=STATUS_LABELS.__getitem__,
-        key=key(mid, "status"),
+        key=k("status"),
         persist_state="session",
-        help="Held marks the step done on the meeting's day. No-show and cancelled "
-        "leave the step to its window (due, then overdue). Rescheduled books a new "
-        "meeting on the new date.",
+        help="Held marks the step done on the meeting's day (set the date and time the "
+        "call took place). No-show and cancelled leave the step to its window (due, then "
+        "overdue). Rescheduled books a new meeting on the new date.",
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    c1.date_input("Date", key=k("date"), format="YYYY-MM-DD", persist_state="session")
+    c2.time_input("Time", key=k("time"), step=900, persist_state="session")
+    c3.selectbox("Time zone", zones, key=k("tz"), persist_state="session")
+    c4.number_input(
+        "Minutes",
+        min_value=5,
+        max_value=meetings.MAX_DURATION_MIN,
+        step=5,
+        key=k("duration"),
+        persist_state="session",
     )
     if outcome == "rescheduled" and current.status != "rescheduled":
         r1, r2 = st.columns(2)
         r1.date_input(
-            "New date", key=key(mid, "resched_date"), format="YYYY-MM-DD", persist_state="session"
+            "New date", key=k("resched_date"), format="YYYY-MM-DD", persist_state="session"
         )
-        r2.time_input("New time", key=key(mid, "resched_time"), step=900, persist_state="session")
+        r2.time_input("New time", key=k("resched_time"), step=900, persist_state="session")
     st.text_area(
         "Notes (Markdown)",
-        key=key(mid, "notes"),
+        key=k("notes"),
         persist_state="session",
         height=200,
         help="Kept as text: shown as written, never as HTML.",
@@ -303,46 +334,46 @@ def form(current: MeetingView, zones: list[str], as_of: dt.date) -> None:
         "Findings fixed during the call",
         fixed_options,
         format_func=lambda rule: finding_label(known, rule),
-        key=key(mid, "fixed"),
+        key=k("fixed"),
         persist_state="session",
         help="Marks them fixed in the audit (the report's saving counts them as realised).",
     )
     if current.kind == "first":
         o1, o2 = st.columns(2)
-        o1.checkbox("Second call offered", key=key(mid, "offered"), persist_state="session")
-        o2.checkbox("Second call accepted", key=key(mid, "accepted"), persist_state="session")
+        o1.checkbox("Second call offered", key=k("offered"), persist_state="session")
+        o2.checkbox("Second call accepted", key=k("accepted"), persist_state="session")
     else:
         st.text_area(
             "Goals and KPIs (one per line: name | target | YYYY-MM-DD)",
-            key=key(mid, "goals"),
+            key=k("goals"),
             persist_state="session",
             placeholder="Activation rate | 40% | 2026-06-30",
             help="Kept on the customer; the homework builder ranks tasks by them.",
         )
     with st.expander("Attendees and agenda"):
-        st.text_area("People from the customer", key=key(mid, "people"), persist_state="session")
+        st.text_area("People from the customer", key=k("people"), persist_state="session")
         st.button(
             "Add the customer's contacts",
-            key=f"mtg_add_contacts_{mid}",
+            key=f"{prefix}_add_contacts_{mid}",
             icon=":material/group_add:",
             on_click=add_contacts,
-            args=(mid, current.customer_id),
+            args=(mid, current.customer_id, prefix),
             help="Adds the contacts not listed yet (never the team's own logins).",
         )
-        st.text_area("Our team", key=key(mid, "team"), height=68, persist_state="session")
-        st.text_area("Agenda", key=key(mid, "agenda"), height=150, persist_state="session")
+        st.text_area("Our team", key=k("team"), height=68, persist_state="session")
+        st.text_area("Agenda", key=k("agenda"), height=150, persist_state="session")
 
 
-def add_contacts(mid: int, customer_id: str) -> None:
+def add_contacts(mid: int, customer_id: str, prefix: str = MEETINGS) -> None:
     """Add the customer's contacts who are not among the people yet."""
-    people = st.session_state.get(key(mid, "people")) or ""
+    people = st.session_state.get(key(mid, "people", prefix)) or ""
     listed = {a.lower() for a in mail.addresses_of(people.splitlines())}
     more = [
         line
         for line in send_panel.customer_recipients(customer_id)
         if mail.addresses_of([line])[0].lower() not in listed
     ]
-    st.session_state[key(mid, "people")] = "\n".join([*people.splitlines(), *more]).strip()
+    st.session_state[key(mid, "people", prefix)] = "\n".join([*people.splitlines(), *more]).strip()
 
 
 def update_from(values: dict[str, Any], kind: str, base: MeetingView) -> MeetingUpdate:
@@ -372,27 +403,33 @@ def update_from(values: dict[str, Any], kind: str, base: MeetingView) -> Meeting
     )
 
 
-def save(current: MeetingView, base: MeetingView, clock: Clock) -> None:
+def save(
+    current: MeetingView,
+    base: MeetingView,
+    clock: Clock,
+    prefix: str = MEETINGS,
+    after_save: AfterSave | None = None,
+) -> None:
     """Save the form as the signed-in user; a refusal stays on the form."""
     mid = current.id
     try:
-        update = update_from(typed(mid, base), current.kind, base)
+        update = update_from(typed(mid, base, prefix), current.kind, base)
         with access.writing("log a meeting") as session:
-            result = meetings.save(session, mid, base, update, now=clock.now)
+            result = meetings.save(session, mid, base, update, now=clock.write_now)
     except MeetingConflict as refused:
-        remember_conflict(mid, refused)
+        remember_conflict(mid, refused, prefix)
         st.rerun()
     except UserError as error:
         st.error(labels.md(error), icon=":material/error:")
         return
-    st.session_state.pop(conflict_key(mid), None)
-    st.session_state[f"mtg_reload_{mid}"] = True
+    st.session_state.pop(conflict_key(mid, prefix), None)
+    st.session_state[f"{prefix}_reload_{mid}"] = True
     saved = result.meeting
     telemetry.track(
         "meeting_logged", customer_id=saved.customer_id, kind=saved.kind, status=saved.status
     )
-    if result.new_meeting_id:
-        open_next(result.new_meeting_id)
+    if after_save is not None:
+        after_save(result)
     actions.post(saved_notice(result))
     st.rerun()
 

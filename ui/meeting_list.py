@@ -1,9 +1,11 @@
-"""The Meetings page's lists: meetings by day and the week grid, each with an Open button."""
+"""The meeting lists: meetings by day and the week grid, each with an Open button; the
+meeting opened is drawn right under its row (or under the grid), not below the page."""
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -12,17 +14,37 @@ from lib import meetings
 from lib.meetings import KIND_LABELS, STATUS_LABELS, MeetingView
 from ui import labels
 
-OPEN = "mtg_open"  # the meeting shown in the detail panel (the picker's key)
+OPEN = "mtg_open"  # the meeting opened on the Meetings page
+OPEN_WHERE = "mtg_open_where"  # the list it was opened from: drawn there
 _OPEN_NEXT = "mtg_open_next"
+
+DrawOpen = Callable[[MeetingView], None]
 
 
 @dataclass(frozen=True)
 class Clock:
-    """The times the Meetings page judges by."""
+    """The times the meeting pages (Meetings, Today, the customer page) judge by."""
 
     now: dt.datetime  # the wall clock, naive UTC: a meeting is held only once started
     ref_now: dt.datetime  # the sidebar's "as of" day at this time: upcoming or past
     tz: str  # the zone times are shown in
+
+    @property
+    def write_now(self) -> dt.datetime:
+        """The clock a booking and a held call are judged by (lib.meetings.check_time): the
+        page's "as of" day at this time, never later than the wall clock."""
+        return min(self.now, self.ref_now)
+
+    @property
+    def local_now(self) -> dt.datetime:
+        """write_now on the wall clock of `tz`, naive."""
+        return meetings.to_local(self.write_now, self.tz).replace(tzinfo=None)
+
+
+def clock_for(as_of: dt.date, tz: str) -> Clock:
+    """The clock of a page showing `as_of`, with times in `tz`."""
+    real_now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return Clock(now=real_now, ref_now=dt.datetime.combine(as_of, real_now.time()), tz=tz)
 
 
 def browser_zone() -> str:
@@ -48,29 +70,58 @@ def status_text(view: MeetingView, ref_now: dt.datetime) -> str:
     return STATUS_LABELS.get(view.status, view.status)
 
 
-def open_next(meeting_id: int) -> None:
-    """Open `meeting_id` on the next run (a widget's key cannot change once it is drawn)."""
-    st.session_state[_OPEN_NEXT] = meeting_id
+def open_next(meeting_id: int, where: str | None = None) -> None:
+    """Open `meeting_id` on the next run, in the list `where` (None: where it is listed)."""
+    st.session_state[_OPEN_NEXT] = (meeting_id, where)
 
 
-def take_open_next() -> None:
-    """Apply open_next(); call before the picker is drawn."""
+def take_open_next() -> tuple[int, str | None] | None:
+    """Apply open_next() (call before the lists are drawn): the meeting and where, if any."""
     if (wanted := st.session_state.pop(_OPEN_NEXT, None)) is not None:
-        st.session_state[OPEN] = wanted
+        st.session_state[OPEN], st.session_state[OPEN_WHERE] = wanted
+    return wanted
 
 
-def open_button(view: MeetingView, where: str) -> None:
-    if st.button(
+def _open(meeting_id: int, where: str) -> None:
+    st.session_state[OPEN] = meeting_id
+    st.session_state[OPEN_WHERE] = where
+
+
+def open_button(view: MeetingView, where: str, opened: bool = False) -> None:
+    if opened:
+        st.button(
+            "Close",
+            key=f"mtg_openbtn_{where}_{view.id}",
+            icon=":material/close:",
+            type="tertiary",
+            on_click=close,
+        )
+        return
+    st.button(
         "Open",
         key=f"mtg_openbtn_{where}_{view.id}",
         icon=":material/open_in_new:",
         type="tertiary",
-    ):
-        st.session_state[OPEN] = view.id
+        on_click=_open,
+        args=(view.id, where),
+    )
 
 
-def day_table(views: list[MeetingView], where: str, clock: Clock) -> None:
-    """Meetings under their day's heading, one row each."""
+def close() -> None:
+    """Close the meeting opened (None, not absent: a `?meeting=` link does not reopen it)."""
+    st.session_state[OPEN] = None
+    st.session_state.pop(OPEN_WHERE, None)
+
+
+def day_table(
+    views: list[MeetingView],
+    where: str,
+    clock: Clock,
+    opened: int | None = None,
+    draw_open: DrawOpen | None = None,
+) -> None:
+    """Meetings under their day's heading, one row each; the meeting `opened` is drawn by
+    `draw_open` right under its row."""
     for day, group in meetings.group_by_day(views, clock.tz):
         st.markdown(f"**{labels.day(day)}**")
         for view in group:
@@ -82,8 +133,12 @@ def day_table(views: list[MeetingView], where: str, clock: Clock) -> None:
             cells[2].write(status_text(view, clock.ref_now))
             cells[3].markdown(labels.md(view.owner or "-"))
             cells[4].write(f"{len(view.attendees)} attendee(s)")
+            is_open = view.id == opened and draw_open is not None
             with cells[5]:
-                open_button(view, where)
+                open_button(view, where, is_open)
+            if is_open and draw_open is not None:
+                with st.container(border=True):
+                    draw_open(view)
 
 
 def week_grid(grid: dict[dt.date, list[MeetingView]], clock: Clock) -> None:

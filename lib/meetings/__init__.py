@@ -1,5 +1,6 @@
 """The meeting tracker: schedule calls, log outcomes, keep the timeline in step.
-Pure: `model` (values, zones), `edit` (writes, conflicts), `agenda`, `week`, `ics`.
+Pure: `model` (values, zones), `edit` (writes, their checks, conflicts), `agenda`,
+`prefill` (a new call's kind, time and people), `week`, `ics`.
 Database: `store`."""
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from lib.meetings.agenda import (
 )
 from lib.meetings.edit import (
     FIELD_LABELS,
+    NEW_STATUSES,
+    CallFact,
     FieldChange,
     MeetingConflict,
     MeetingUpdate,
     SaveResult,
     ScheduleRequest,
+    check_order,
+    check_time,
     conflict_changes,
     merge_notes,
     ticked,
@@ -48,6 +53,15 @@ from lib.meetings.model import (
     to_utc,
     zone,
 )
+from lib.meetings.prefill import (
+    BOOKING_TIME,
+    default_held_start,
+    default_start,
+    most_urgent_call,
+    next_call_kind,
+    suggested_people,
+    working_day_from,
+)
 from lib.meetings.store import (
     customer_goals,
     for_customer,
@@ -67,34 +81,41 @@ from lib.meetings.week import (
 )
 
 __all__ = [
-    "Attendee",
+    "BOOKING_TIME",
     "COMMON_TIMEZONES",
-    "CustomerMeetings",
     "DEFAULT_DURATION_MIN",
     "FIELD_LABELS",
     "FINAL_STATUSES",
-    "FieldChange",
-    "GoalInput",
     "KINDS",
     "KIND_LABELS",
     "KIND_STEP",
     "MAX_AGENDA_FINDINGS",
     "MAX_DURATION_MIN",
+    "NEW_STATUSES",
+    "SEVERITY_ORDER",
+    "STATUSES",
+    "STATUS_LABELS",
+    "Attendee",
+    "CallFact",
+    "CustomerMeetings",
+    "FieldChange",
+    "GoalInput",
     "MeetingConflict",
     "MeetingError",
     "MeetingFilter",
     "MeetingUpdate",
     "MeetingView",
-    "SEVERITY_ORDER",
-    "STATUSES",
-    "STATUS_LABELS",
     "SaveResult",
     "ScheduleRequest",
     "agenda_from_findings",
     "as_session_dict",
     "attendees_text",
+    "check_order",
+    "check_time",
     "conflict_changes",
     "customer_goals",
+    "default_held_start",
+    "default_start",
     "for_customer",
     "from_session_dict",
     "get",
@@ -103,12 +124,15 @@ __all__ = [
     "list_meetings",
     "meeting_day",
     "merge_notes",
+    "most_urgent_call",
+    "next_call_kind",
     "owners",
     "parse_attendees",
     "parse_goals",
     "save",
     "schedule",
     "split_upcoming",
+    "suggested_people",
     "sync_step",
     "ticked",
     "timezones",
@@ -117,5 +141,6 @@ __all__ = [
     "week_range_utc",
     "week_start",
     "week_view",
+    "working_day_from",
     "zone",
 ]

@@ -278,6 +278,19 @@ class CustomerMeetings:
         held = [m for m in self.meetings if m.status == "held" and (kind is None or m.kind == kind)]
         return max(held, key=lambda m: (m.starts_at, m.id)) if held else None
 
+    def pending(self) -> MeetingView | None:
+        """The booked call that waits for its outcome or its day: the earliest scheduled."""
+        booked = [m for m in self.meetings if m.status == "scheduled"]
+        return min(booked, key=lambda m: (m.starts_at, m.id)) if booked else None
+
+    def last_people(self) -> list[Attendee]:
+        """The customer's side of the last meeting that had one."""
+        for view in sorted(self.meetings, key=lambda m: (m.starts_at, m.id), reverse=True):
+            people = [a for a in view.attendees if a.side == "customer"]
+            if people:
+                return people
+        return []
+
 
 @dataclass(frozen=True)
 class MeetingFilter:

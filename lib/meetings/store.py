@@ -13,10 +13,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from lib.audit import finding_store
 from lib.meetings.edit import (
+    CallFact,
     MeetingUpdate,
     SaveResult,
     ScheduleRequest,
+    check_order,
     check_schedule,
+    check_time,
     check_update,
     conflict,
 )
@@ -128,12 +131,43 @@ def customer_goals(session: Session, customer_id: str) -> list[GoalInput]:
 # ------------------------------------------------------------------ writes
 
 
-def schedule(session: Session, req: ScheduleRequest) -> int:
-    """Create a scheduled meeting and set its step to `scheduled`; returns the meeting id."""
+def _order_facts(
+    session: Session, customer_id: str, leave_out: int | None = None
+) -> tuple[list[CallFact], dt.date | None]:
+    """The customer's other meetings and the day the first call's step was recorded done
+    by hand (a meeting's own "done" is among the meetings), for check_order."""
+    rows = session.scalars(select(models.Meeting).where(models.Meeting.customer_id == customer_id))
+    others = [
+        CallFact(m.kind, m.status, m.starts_at, m.timezone or "UTC")
+        for m in rows
+        if m.id != leave_out
+    ]
+    step = session.scalar(
+        select(models.Step).where(
+            models.Step.customer_id == customer_id, models.Step.step == KIND_STEP["first"]
+        )
+    )
+    by_hand = (
+        step is not None
+        and step.status == "done"
+        and not (step.note and _STEP_NOTE.search(step.note))
+    )
+    return others, step.date if by_hand and step is not None else None
+
+
+def schedule(session: Session, req: ScheduleRequest, now: dt.datetime | None = None) -> int:
+    """Create a scheduled meeting (or, with `req.status` "held", a call that already took
+    place) and set its step; returns the meeting id.
+
+    `now` (naive UTC) is the booking clock a page passes: a booking that starts before it
+    is refused. History written without one (the demo, imports, tests) is not judged by
+    it; a held call must have started by `now`, else by the wall clock."""
     check_schedule(req)
     starts_at = to_utc(req.local_start, req.timezone)
     if session.get(models.Customer, req.customer_id) is None:
         raise MeetingError(f"customer {req.customer_id!r} does not exist")
+    check_time(req.status, starts_at, req.timezone, now, booking=True)
+    check_order(req.kind, req.status, starts_at, *_order_facts(session, req.customer_id))
     user = journal.user_of(session)
     meeting = models.Meeting(
         customer_id=req.customer_id,
@@ -144,7 +178,8 @@ def schedule(session: Session, req: ScheduleRequest) -> int:
         duration_min=req.duration_min,
         attendees=[a.as_json() for a in req.attendees],
         agenda=req.agenda.strip() or None,
-        status="scheduled",
+        status=req.status,
+        notes=req.notes.strip() or None,
         fixed_rules=[],
         created_by=user,
         updated_by=user,
@@ -167,12 +202,18 @@ def save(
 
     Raises MeetingConflict, having written nothing, when someone saved in between.
     """
-    now = now or utcnow()
     starts_at = to_utc(update.local_start, update.timezone)
     meeting = session.get(models.Meeting, meeting_id)
     if meeting is None:
         raise MeetingError(f"meeting {meeting_id} does not exist (deleted meanwhile?)")
-    check_update(update, meeting.kind, meeting.status, starts_at, now)
+    moved = starts_at != meeting.starts_at
+    check_update(update, meeting.kind, meeting.status, starts_at, now, moved)
+    if moved or update.status != meeting.status:
+        facts = _order_facts(session, meeting.customer_id, leave_out=meeting.id)
+        check_order(meeting.kind, update.status, starts_at, *facts)
+        if update.status == "rescheduled" and update.rescheduled_to is not None:
+            new_start = to_utc(update.rescheduled_to, update.timezone)
+            check_order(meeting.kind, "scheduled", new_start, *facts)
     if meeting.version != base.version:
         raise conflict(base, _full_view(session, meeting), update, starts_at)
     user = journal.user_of(session)

@@ -89,11 +89,8 @@ def test_schedule_a_call_and_log_it_as_held(page: Page, app_server: AppServer) -
     wait_idle(page)
     people = page.get_by_role("textbox", name="People from the customer (one per line")
     people.fill("Ann Lee <ann@customer.example>")
-    # 00:00 today (UTC): already begun, so it can be logged as held at once.
-    hour = page.get_by_role("spinbutton", name="hour, Time").first
-    hour.click()
-    hour.press_sequentially("00")
-    page.keyboard.press("Tab")
+    # Booked for the form's day (the next working day at 10:00: a booking is never in
+    # the past), then logged as held on the day it actually took place, yesterday.
     page.get_by_role("button", name="Schedule").click()
     notice(page, "scheduled for")
     wait_idle(page)
@@ -103,6 +100,17 @@ def test_schedule_a_call_and_log_it_as_held(page: Page, app_server: AppServer) -
     outcome.click()
     outcome.press("ArrowDown")  # a selectbox with a value opens from the keyboard
     page.get_by_role("option", name="Held", exact=True).click()
+    wait_idle(page)
+    held_on = AS_OF - dt.timedelta(days=1)
+    for part, value in (
+        ("year", f"{held_on:%Y}"),
+        ("month", f"{held_on:%m}"),
+        ("day", f"{held_on:%d}"),
+    ):
+        field = page.get_by_role("spinbutton", name=f"{part}, Date").last  # the outcome's
+        field.click()
+        field.press_sequentially(value)
+    page.keyboard.press("Tab")
     wait_idle(page)
     page.get_by_role("textbox", name="Notes (Markdown)").fill("Fixed autocapture together.")
     page.get_by_role("button", name="Save", exact=True).click()
