@@ -247,7 +247,11 @@ def test_outcomes_read_the_stage_the_report_gives(engine: Engine) -> None:
         ("acme", d("2026-03-05"))
     ]
     result = outcomes.compute(loaded, outcomes.Filters(d("2026-01-01"), AS_OF))
-    assert [tuple(r) for r in result.response.frame.itertuples(index=False, name=None)] == [
+    frame = result.response.frame[
+        ["entry_month", "outreach_sent", "replied", "response_pct", "benchmark_pct"]
+    ]
+    assert [tuple(r) for r in frame.itertuples(index=False, name=None)] == [
         ("2026-01", 1, 0, 0.0, 0.75),
         ("2026-03", 1, 1, 1.0, 0.75),
     ]
+    assert list(result.response.frame["small_group"]) == [True, True]  # n=1 each
