@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import errors, frame, labels, login, telemetry
+from ui import errors, frame, labels, login, sessions, telemetry
 
 st.set_page_config(
     page_title="Onboarding console",
@@ -108,6 +108,8 @@ def main() -> None:
     login.restore_deep_link()
     page = st.navigation(pages_for(user.role))
     frame.sidebar(user)
+    with st.sidebar:
+        sessions.write_cookies()  # the cookie of a sign-in just made (nothing visible)
     # Once per visit to a page (not per rerun); a no-op unless PostHog is configured.
     telemetry.page_viewed(page.url_path or ROLE_PAGES[user.role][0])
     with errors.friendly():

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     at.text_input[1].input(os.environ[PASSWORD_ENV])
     at.button(key=LOGIN_BUTTON).click()
     at.run()
-    at.run()  # the authenticator's cookie round trip
+    at.run()  # the next click's run, as a browser makes it
     result: dict[str, Any] = {"signed_in_rss_mb": peak_rss_mb(), "pages": {}}
     for spec in args.page:
         name, _, query = spec.partition("?")

@@ -139,7 +139,7 @@ def login_app(app_env: Path) -> Callable[..., AppTest]:
     ) -> AppTest:
         at = new_app().run()
         sign_in(at, username, password)
-        at.run()  # the authenticator's cookie round trip: AppTest never sees the cookie
+        at.run()  # the next click's run (the cookie is written by the browser, not seen here)
         if page is not None:
             for key, value in (query or {}).items():
                 at.query_params[key] = value

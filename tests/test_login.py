@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import bcrypt
-import extra_streamlit_components as stx
 import jwt
 import pytest
 from sqlalchemy import Engine, select, update
@@ -142,8 +141,7 @@ def test_direct_url_before_sign_in_meets_the_form_then_opens(app_env: Path) -> N
     assert on_sign_in_form(at)
     assert not any("Ollivander" in t for t in titles(at))
     sign_in(at, "priya", PASSWORD)
-    assert "Signed in" in at.success[0].value  # the cookie round trip, then the page
-    at.run()
+    # The page at once, in the run the sign-in started: no wait for the browser's cookie.
     assert titles(at) == ["Ollivander Games"]  # the shared link works after sign-in
 
 
@@ -326,8 +324,8 @@ class CookieSpy:
         def set_(manager: Any, cookie: str, val: str, **kwargs: Any) -> None:
             spy.set.append({"cookie": cookie, "value": val, **kwargs})
 
-        monkeypatch.setattr(stx.CookieManager, "delete", delete)
-        monkeypatch.setattr(stx.CookieManager, "set", set_)
+        monkeypatch.setattr(sessions.BrowserCookies, "delete", delete)
+        monkeypatch.setattr(sessions.BrowserCookies, "set", set_)
 
 
 def cookie_for(
@@ -506,3 +504,64 @@ def test_a_too_long_password_is_refused_clearly_on_the_users_page(
     at.run()
     assert "at most 72 bytes" in at.error[0].value
     assert not at.exception
+
+
+# ------------------------------------------- the cookie written without a component
+
+
+def cookie_scripts(at: AppTest) -> list[str]:
+    return [str(e.proto.body) for e in at.get("html") if "document.cookie" in e.proto.body]
+
+
+@pytest.mark.parametrize(
+    "expires,secure,same_site,wanted,unwanted",
+    [
+        (
+            dt.datetime(2027, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+            True,
+            "strict",
+            ["c=v", "path=/", "expires=Sat, 02 Jan 2027 03:04:05 GMT", "SameSite=Strict", "Secure"],
+            [],
+        ),
+        (None, None, "strict", ["c=v", "SameSite=Strict"], ["expires=", "Secure"]),
+        (None, False, None, ["c=v", "path=/"], ["SameSite", "Secure"]),
+    ],
+)
+def test_a_cookie_statement_says_exactly_what_was_asked(
+    expires: dt.datetime | None,
+    secure: bool | None,
+    same_site: str | None,
+    wanted: list[str],
+    unwanted: list[str],
+) -> None:
+    statement = sessions.cookie_statement("c", "v", expires, secure, same_site)
+    assert statement.startswith("document.cookie = ")
+    text = json.loads(statement.removeprefix("document.cookie = ").removesuffix(";"))
+    assert [w for w in wanted if w not in text.split("; ")] == []
+    assert [u for u in unwanted if u in text] == []
+
+
+def test_a_cookie_statement_never_closes_the_script() -> None:
+    statement = sessions.cookie_statement("c", "</script><b>x", None, None, None)
+    assert "<" not in statement
+
+
+def test_signing_in_writes_the_cookie_in_the_first_page_runs(app_env: Path) -> None:
+    at = sign_in(new_app().run(), "priya", PASSWORD)
+    assert any("Today" in t for t in titles(at))  # the pages at once
+    [script] = cookie_scripts(at)
+    token = script.split(f"{auth.COOKIE_NAME}=")[1].split(";")[0]
+    claims = tokens.decode(token, os.environ["ONBOARDING_COOKIE_KEY"], time.time())
+    assert claims is not None and claims.sid == at.session_state[sessions.SID_KEY]
+    at.run()
+    assert len(cookie_scripts(at)) == sessions.COOKIE_WRITE_RUNS - 1  # drawn once more
+    at.run()
+    assert cookie_scripts(at) == []  # then never again
+
+
+def test_signing_out_deletes_the_cookie(login_app: Callable[..., AppTest]) -> None:
+    at = login_app("priya")
+    at.sidebar.button(key="sidebar_logout").click()
+    at.run()
+    assert on_sign_in_form(at)
+    assert any(f"{auth.COOKIE_NAME}=;" in s and "1970" in s for s in cookie_scripts(at))

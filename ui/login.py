@@ -30,7 +30,6 @@ from ui import data, errors, sessions, settings
 
 LOGOUT_REQUESTED = "logout_requested"
 LOCK_NOTICE = "login_lock_notice"  # the last lockout message, shown until the next attempt
-FORM_SIGNED_IN = "signed_in_by_form"  # set by a password sign-in (not a cookie) this run
 SIGN_IN_WRITER = "sign-in"  # the unit of work's user for a failed sign-in (nothing audited)
 SIGN_IN_FIELDS = {
     "Form name": "Sign in",
@@ -121,7 +120,6 @@ def _limit_password_checks(authenticator: stauth.Authenticate) -> None:
             else:
                 after = guard_store.record_failure(session, username, address, now)
         if user is not None:
-            st.session_state[FORM_SIGNED_IN] = True
             return signed_in
         if not after.allowed:
             st.session_state[LOCK_NOTICE] = locked_message(after)
@@ -154,8 +152,8 @@ def restore_deep_link() -> None:
     """After sign-in, put back the deep link's query if the address lost it.
 
     The query is forgotten only once a run sees it in the address: a run that put
-    it back can be cut short by the cookie component's rerun before the browser
-    has the new address, and the next run must then put it back again.
+    it back can be cut short by a click's rerun before the browser has the new
+    address, and the next run must then put it back again.
     """
     pending = st.session_state.get(PENDING_QUERY)
     if not pending:
@@ -192,20 +190,16 @@ def sign_in_pages(authenticator: stauth.Authenticate, url_paths: Iterable[str]) 
     """
 
     def sign_in() -> None:
-        # The query of a deep link, kept until the user's pages exist: the reruns
-        # around the cookie being set can land on the page without it.
+        # The query of a deep link, kept until the user's pages exist.
         if st.query_params:
             st.session_state[PENDING_QUERY] = st.query_params.to_dict()
         _sign_in_form(authenticator)
         if current_user() is None:
+            sessions.write_cookies()  # a bad or revoked cookie deleted, or a sign-out
             return
-        if st.session_state.pop(FORM_SIGNED_IN, False):
-            # The authenticator is setting its cookie in the browser; that component
-            # reruns the app when done, which then shows the user's pages.
-            st.success("Signed in. Opening your pages...", icon=":material/login:")
-            st.button("Continue", key="sign_in_continue", icon=":material/arrow_forward:")
-            return
-        st.rerun()  # signed in by the browser's cookie: build this user's pages now
+        # Signed in (by the form, or the browser's cookie): build this user's pages now;
+        # a new cookie is written by that run (app.py), nothing waits for the browser.
+        st.rerun()
 
     pages = [st.Page(sign_in, title="Sign in", url_path="sign-in", default=True)]
     pages += [st.Page(sign_in, title="Sign in", url_path=path) for path in url_paths]

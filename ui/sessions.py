@@ -6,21 +6,26 @@ cookie's JWT carries a random session id whose row every run checks, on whicheve
 server. Any problem with a cookie (forged, another algorithm, a missing claim, expired,
 revoked, a removed login, an old password) deletes it and shows the sign-in form.
 
-The cookie is set by JavaScript (extra_streamlit_components' CookieManager), so it
-cannot be HttpOnly; it is SameSite=Strict, and Secure when the page is served over HTTPS.
+The browser's cookie is read from the request (st.context.cookies) and written by a
+line of JavaScript (`BrowserCookies`, in place of extra_streamlit_components'
+CookieManager, whose components cost the sign-in two iframes and two extra script runs):
+so it cannot be HttpOnly; it is SameSite=Strict, and Secure when the page is served over
+HTTPS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
-from streamlit_authenticator.models import CookieModel
+from streamlit_authenticator.models import CookieModel, cookie_model
 
 from lib.accounts import auth, login_guard, session_store, tokens
 from lib.store import db
@@ -32,6 +37,10 @@ if TYPE_CHECKING:
 SID_KEY = "login_session_id"  # this browser session's id (its cookie's `sid`)
 STAMP_KEY = "login_password_stamp"  # the password stamp it signed in with
 SAME_SITE = "strict"
+COOKIE_WRITES = "login_cookie_writes"  # [[statement, runs left to draw it], ...]
+# A write is drawn in this many runs: a rerun that replaces the page before the
+# browser ran the first one (a quick click) still gets it. Running it twice is harmless.
+COOKIE_WRITE_RUNS = 2
 
 
 def now() -> dt.datetime:
@@ -108,6 +117,66 @@ def end(authenticator: stauth.Authenticate, revoke: bool) -> None:
             session_store.revoke(session, tokens.session_key(sid), now())
 
 
+class BrowserCookies:
+    """What the authenticator's cookie model asks of a cookie manager (set and delete),
+    without a component: each write is a `document.cookie` statement that
+    `write_cookies()` draws once the run knows where (no iframe, no extra run)."""
+
+    def __init__(self, key: str = "init") -> None:
+        self.cookies: dict[str, str] = {}  # never read: SessionCookie reads the request
+
+    @staticmethod
+    def _queue(statement: str) -> None:
+        st.session_state.setdefault(COOKIE_WRITES, []).append([statement, COOKIE_WRITE_RUNS])
+
+    def set(
+        self,
+        cookie: str,
+        val: str,
+        expires_at: dt.datetime | None = None,
+        secure: bool | None = None,
+        same_site: str | None = None,
+        **_: Any,
+    ) -> None:
+        self._queue(cookie_statement(cookie, val, expires_at, secure, same_site))
+
+    def delete(self, cookie: str, key: str = "delete") -> None:
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        self._queue(cookie_statement(cookie, "", epoch, None, SAME_SITE))
+
+
+def cookie_statement(
+    name: str, value: str, expires: dt.datetime | None, secure: bool | None, same_site: str | None
+) -> str:
+    """One `document.cookie = ...;` statement (JSON-quoted, `<` escaped: never a tag)."""
+    parts = [f"{name}={value}", "path=/"]
+    if expires is not None:  # naive: this server's local time, as datetime.now() gives
+        gmt = expires.astimezone(dt.UTC)
+        parts.append("expires=" + gmt.strftime("%a, %d %b %Y %H:%M:%S GMT"))
+    if same_site:
+        parts.append(f"SameSite={same_site.capitalize()}")
+    if secure:
+        parts.append("Secure")
+    return "document.cookie = " + json.dumps("; ".join(parts)).replace("<", "\\u003c") + ";"
+
+
+def write_cookies() -> None:
+    """Draw this session's pending cookie writes (a script, nothing visible): call once
+    per run where an element may go (before the page, which may stop the run)."""
+    pending = st.session_state.get(COOKIE_WRITES)
+    if not pending:
+        return
+    script = "".join(statement for statement, _ in pending)
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True, width="content")
+    left = [[statement, runs - 1] for statement, runs in pending if runs > 1]
+    st.session_state[COOKIE_WRITES] = left
+
+
+# The authenticator's cookie model makes its manager as `stx.CookieManager()`: give
+# that module (only) BrowserCookies in its place.
+cookie_model.stx = SimpleNamespace(CookieManager=BrowserCookies)
+
+
 class SessionCookie(CookieModel):
     """The authenticator's cookie with a session id, checked against the database."""
 
@@ -150,19 +219,14 @@ class SessionCookie(CookieModel):
         )
 
     def delete_cookie(self) -> None:
-        # Once per run: the cookie manager's delete is a component with a fixed key.
-        if getattr(self, "_deleted", False):
+        if getattr(self, "_deleted", False):  # once per run
             return
         self._deleted = True
-        try:
-            self.cookie_manager.delete(self.cookie_name)
-        except KeyError:
-            pass  # the component had not reported the cookie yet; it is deleted anyway
+        self.cookie_manager.delete(self.cookie_name)
 
 
 def install(authenticator: stauth.Authenticate, lookup: Callable[[str], auth.User | None]) -> None:
-    """Make this run's authenticator use SessionCookie (the same instance, its class swapped:
-    a second CookieManager would be a second component)."""
+    """Make this run's authenticator use SessionCookie (the same instance, its class swapped)."""
     model = authenticator.cookie_controller.cookie_model
     model.__class__ = SessionCookie
     model.lookup = lookup

@@ -21,8 +21,8 @@ import streamlit as st
 from lib import settings
 
 # streamlit-authenticator sleeps this long on every run before sign-in (its own default
-# is 0.7 s) so that its cookie component can report the browser's cookie. The app reads
-# the cookie from the request instead (ui.sessions.SessionCookie, st.context.cookies), so
+# is 0.7 s) so that its cookie component can report the browser's cookie. The app has no
+# such component and reads the cookie from the request (ui.sessions, st.context.cookies), so
 # the wait buys nothing and cost every sign-in 0.7 s per run (bench/clicks.py).
 DEFAULT_LOGIN_SLEEP_S = 0.0
 

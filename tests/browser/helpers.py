@@ -80,8 +80,8 @@ def shot_on_failure(page: Page, name: str) -> Iterator[None]:
 def login(page: Page, username: str, password: str = PASSWORD, path: str = "/") -> None:
     page.goto(path)
     login_form(page)
-    # Type only once the first runs are over (the cookie component reruns the script as
-    # it loads): a click that lands while a run replaces the form can be lost with it.
+    # Type only once the first run is over: a click that lands while a run replaces the
+    # form can be lost with it.
     wait_idle(page)
     login_form(page)
     # The form, not the show-password button (get_by_label would match both).

@@ -338,7 +338,7 @@ def _signed_in(page: Page, wait_ms: int = 8_000) -> bool:
     """Open the app with the browser's cookies: does it sign in within `wait_ms`?"""
     page.goto("/")
     page.locator('[data-testid="stApp"]').wait_for()
-    try:  # a cookie sign-in reruns once the cookie component has read the cookie
+    try:
         page.get_by_role("button", name="Log out").wait_for(timeout=wait_ms)
     except PlaywrightTimeout:
         return False
@@ -353,6 +353,8 @@ def test_a_signed_out_cookie_is_refused_on_both_servers(browsers: Browsers) -> N
     login(page, TEAM)
     cookie = [c for c in browsing.context.cookies() if c["name"] == auth.COOKIE_NAME]
     assert cookie, "no sign-in cookie"
+    # Over HTTPS the page's script writes it Secure, SameSite=Strict.
+    assert (cookie[0]["secure"], cookie[0]["sameSite"]) == (True, "Strict")
     # Replayed in another browser it signs in (on B too): the replay below is real.
     other = browsers.new()
     other.context.add_cookies(cookie)  # type: ignore[arg-type]
