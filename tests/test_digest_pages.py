@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from lib import notices
 from lib.accounts import digest_prefs
 from lib.digest import build
 from lib.digest import store as digest_store
@@ -96,3 +99,30 @@ def test_the_bell_lists_what_changed_and_marks_each_read(
     assert next(e for e in other.sidebar.expander if e.label.startswith("Notices")).label == (
         "Notices"
     )
+
+
+def test_the_bell_is_read_once_not_on_every_click(
+    login_app: Callable[..., AppTest], demo_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = db.make_engine(demo_db_url)
+    with db.write_session(engine, "priya") as session:
+        mine = session.scalars(
+            select(models.Customer.customer_id).where(models.Customer.owner == "priya")
+        ).first()
+        assert mine is not None
+        reply_store.record_manual(session, mine, AS_OF, dt.date.today(), "Thanks!")
+    engine.dispose()
+    at = login_app("priya")
+    reads: list[str] = []
+    real = notices.for_user
+
+    def counting(session: Any, username: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(username)
+        return real(session, username, *args, **kwargs)
+
+    monkeypatch.setattr(notices, "for_user", counting)
+    for _ in range(3):
+        at.run()  # three clicks
+    assert reads == []  # cached since the sign-in's runs
+    at.sidebar.button(key="notice_read_all").click().run()
+    assert reads == ["priya"]  # Mark read: read again at once
