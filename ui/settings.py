@@ -11,6 +11,7 @@ first run beside the login file.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -28,8 +29,14 @@ DEFAULT_LOGIN_SLEEP_S = 0.0
 
 
 def _cli_args() -> argparse.Namespace:
+    return _parsed(tuple(sys.argv))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(command: tuple[str, ...]) -> argparse.Namespace:
+    # Parsed once, not on each of a run's many reads (0.06 s a run).
     # Streamlit sets sys.argv to [script, *args]; under pytest argv is pytest's own.
-    argv = sys.argv[1:] if Path(sys.argv[0]).name == "app.py" else []
+    argv = list(command[1:]) if Path(command[0]).name == "app.py" else []
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db")
     parser.add_argument("--auth")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,10 +49,14 @@ def for_user(
                 {"id": cid, "tab": "Emails"},
             )
         )
+    # Only the refunds that can make a notice (not every refund of the window: 10,000
+    # customers have thousands).
+    decided_mine = and_(customer.owner == username, refund.status.in_(("approved", "declined")))
+    waiting = refund.status == "needs_approval"
     rows = session.execute(
         select(refund, customer.name, customer.owner)
         .join(customer, customer.customer_id == refund.customer_id)
-        .where(refund.updated_at >= since)
+        .where(refund.updated_at >= since, or_(decided_mine, waiting) if approver else decided_mine)
     ).all()
     for row, name, owner in rows:
         changed_at = row.updated_at or since
@@ -85,25 +89,35 @@ def for_user(
                 )
             )
     log = models.AuditLog
-    names = dict(session.execute(select(customer.customer_id, customer.name)).all())
+    assigned = []
     for entry in session.scalars(
         select(log).where(log.entity == "customers", log.action == "update", log.at >= since)
     ):
         change = (entry.changes or {}).get("owner")
         cid = entry.customer_id or entry.entity_id or ""
         if isinstance(change, list) and len(change) == 2 and change[1] == username and cid:
-            text = f"assigned to you by {entry.user}" + (f" (was {change[0]})" if change[0] else "")
-            found.append(
-                Notice(
-                    f"assigned:{entry.id}",
-                    "assigned",
-                    entry.at,
-                    cid,
-                    names.get(cid, cid),
-                    text,
-                    {"id": cid},
-                )
+            assigned.append((entry, cid, change[0]))
+    wanted = {cid for _, cid, _ in assigned}
+    names = dict(
+        session.execute(
+            select(customer.customer_id, customer.name).where(customer.customer_id.in_(wanted))
+        ).all()
+        if wanted
+        else []
+    )
+    for entry, cid, before in assigned:
+        text = f"assigned to you by {entry.user}" + (f" (was {before})" if before else "")
+        found.append(
+            Notice(
+                f"assigned:{entry.id}",
+                "assigned",
+                entry.at,
+                cid,
+                names.get(cid, cid),
+                text,
+                {"id": cid},
             )
+        )
     return unread(found, read_keys(session, username))
 
 
