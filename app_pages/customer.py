@@ -20,6 +20,7 @@ from ui import (
     customer_header,
     customer_log,
     customer_mail,
+    customer_next,
     customer_refunds,
     data,
     homework_panel,
@@ -70,6 +71,7 @@ telemetry.customer_opened(rep.customer_id)
 # ------------------------------------------------------------------ header (always visible)
 customer_header.header(rep, as_of)
 actions.show_notice()
+customer_next.next_step_bar(rep, as_of, can_write)  # one click, as on Today
 
 cells = st.columns(4)
 cells[0].metric(

@@ -273,3 +273,54 @@ def test_homework_tab_builds_and_sends_without_the_homework_page(
     assert [i.status for i in db_support.read(app_engine, homework.assignments, CUSTOMER)] == [
         "sent"
     ]
+
+
+# ------------------------------------------------------------------ the next step, one click
+
+CALL_CUSTOMER = "hanso-bank-00036"  # priya's overdue first call, nothing booked
+
+
+def step_status(engine: Engine, customer_id: str, step: str) -> str | None:
+    (rep,) = db_support.reports(engine, AS_OF, customer_id)
+    return rep.timeline.steps[step].status
+
+
+def test_an_email_step_is_marked_sent_in_one_click_and_undone(
+    login_app: Callable[..., AppTest], app_engine: Engine
+) -> None:
+    at = open_customer(login_app)
+    before = step_status(app_engine, CUSTOMER, "initial_outreach")
+    assert before != "done"
+    at.button(key="customer_done_initial_outreach").click().run()
+    assert not page_errors(at)
+    assert step_status(app_engine, CUSTOMER, "initial_outreach") == "done"
+    assert any("Outreach sent recorded" in s.value for s in at.success)
+    at.button(key="customer_undo").click().run()
+    assert step_status(app_engine, CUSTOMER, "initial_outreach") == before
+    assert not [b for b in at.button if b.key == "customer_undo"]
+
+
+@pytest.mark.parametrize(
+    "customer,button,label,dialog",
+    [
+        (CUSTOMER, "customer_next_initial_outreach", "Send the email", "Initial outreach"),
+        (CALL_CUSTOMER, "customer_next_first_meeting", "Book the call", "Book the first call"),
+    ],
+)
+def test_the_next_step_opens_todays_dialog_on_the_customer_page(
+    login_app: Callable[..., AppTest], customer: str, button: str, label: str, dialog: str
+) -> None:
+    at = login_app("priya", page=PAGE, query={"id": customer})
+    assert at.button(key=button).label == label
+    at.button(key=button).click().run()
+    assert not page_errors(at)
+    assert dialog in " ".join(str(m.value) for m in at.markdown)
+    assert any("extend" in (b.key or "") for b in at.button)  # more time, as on Today
+
+
+def test_a_read_only_role_gets_no_next_step_buttons(login_app: Callable[..., AppTest]) -> None:
+    at = login_app("lead", page=PAGE, query={"id": CUSTOMER})
+    assert [t.value for t in at.title] == ["Ollivander Games"]  # the page, read-only
+    assert not [
+        b for b in at.button if (b.key or "").startswith(("customer_done_", "customer_next_"))
+    ]
