@@ -216,7 +216,7 @@ left, right = st.columns(2)
 with left.expander(f"Calls this week ({work.calls_this_week})", icon=":material/call:"):
     if not work.calls:
         st.caption("No calls booked for the next 7 days.")
-    for call in work.calls:
+    for call in no_reply.capped(work.calls, "today_calls_all", "soonest first"):
         line = st.columns([5, 2], vertical_alignment="center")
         line[0].page_link(
             "app_pages/customer.py",

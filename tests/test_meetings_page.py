@@ -16,13 +16,15 @@ from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
 from lib import contacts, meetings
-from lib.meetings import ics
+from lib.meetings import MeetingFilter, ics
 from lib.store import db, models
 from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
 from tests.markdown_text import shown
+from ui.meeting_list import PAGE_SIZE
 
 PAGE = "app_pages/meetings.py"
+SCHEDULE = "Schedule a call"
 
 
 @pytest.fixture
@@ -32,6 +34,12 @@ def app_engine(app_env: object, demo_db_url_any: str, monkeypatch: pytest.Monkey
     engine = db.make_engine(demo_db_url_any)
     yield engine
     engine.dispose()
+
+
+def on_tab(at: AppTest, label: str) -> AppTest:
+    """Select a tab as a click would: only the open tab is drawn."""
+    at.session_state["mtg_tab"] = label
+    return at.run()
 
 
 def _get(engine: Engine, meeting_id: int) -> meetings.MeetingView:
@@ -78,7 +86,7 @@ def test_schedule_then_log_held_with_fixed_findings(
     login_app: Callable[..., AppTest], app_engine: Engine
 ) -> None:
     customer_id, open_rules = customer_for_first_call(app_engine)
-    at = login_app("dana", page=PAGE)
+    at = on_tab(login_app("dana", page=PAGE), SCHEDULE)
     at.selectbox(key="mtg_new_customer").set_value(customer_id).run()
     agenda = at.text_area(key="mtg_new_agenda").value
     (rep,) = db_support.reports(app_engine, AS_OF, customer_id)
@@ -258,7 +266,7 @@ def test_schedule_starts_with_the_most_urgent_call_and_follows_the_customer(
         [r for r in reports if r.customer.status != "churned"], "priya"
     )
     assert urgent is not None
-    at = login_app("priya", page=PAGE)
+    at = on_tab(login_app("priya", page=PAGE), SCHEDULE)
     assert at.selectbox(key="mtg_new_customer").value == urgent  # not the first by name
     assert at.radio(key="mtg_new_kind").value == "first"
     held = next(
@@ -314,6 +322,170 @@ def test_a_meeting_opens_under_its_row(login_app: Callable[..., AppTest]) -> Non
     assert keys.index(rows[0]) < keys.index(f"mtg_save_{mid}") < keys.index(rows[1])
     at.button(key=rows[0]).click().run()  # Close
     assert f"mtg_save_{mid}" not in [b.key for b in at.button]
+
+
+# ------------------------------------------------ lazy tabs, a page of each list
+
+# The open tab's widgets: only these are drawn.
+TAB_WIDGETS = {
+    "By day": ("number_input", "mtg_past_days"),
+    "Week": ("date_input", "mtg_week_of"),
+    SCHEDULE: ("selectbox", "mtg_new_customer"),
+}
+
+
+def widget_keys(at: AppTest, kind: str) -> set[str]:
+    return {w.key or "" for w in at.get(kind)}
+
+
+@pytest.mark.parametrize("tab", list(TAB_WIDGETS))
+def test_only_the_open_tab_is_drawn(login_app: Callable[..., AppTest], tab: str) -> None:
+    at = on_tab(login_app("dana", page=PAGE), tab)
+    assert page_errors(at) == []
+    for label, (kind, key) in TAB_WIDGETS.items():
+        assert (key in widget_keys(at, kind)) == (label == tab), label
+    rows = [b.key for b in at.button if (b.key or "").startswith("mtg_openbtn_past_")]
+    assert bool(rows) == (tab == "By day")  # the lists are not drawn behind another tab
+
+
+def test_a_setting_survives_another_tab(login_app: Callable[..., AppTest]) -> None:
+    at = login_app("dana", page=PAGE)
+    at.number_input(key="mtg_past_days").set_value(91).run()
+    on_tab(on_tab(at, "Week"), "By day")
+    assert at.number_input(key="mtg_past_days").value == 91
+
+
+MORE = 45  # meetings added on each side of AS_OF: more than two pages
+
+
+def add_meetings(engine: Engine, owner: str, count: int) -> None:
+    """`count` upcoming and `count` past second calls of one of `owner`'s customers, a day
+    apart, none with an outcome."""
+    with db.write_session(engine, "test") as session:
+        customer_id = session.scalars(
+            select(models.Customer.customer_id)
+            .where(models.Customer.owner == owner)
+            .order_by(models.Customer.customer_id)
+        ).first()
+        assert customer_id is not None
+        for n in range(1, count + 1):
+            for day in (AS_OF + dt.timedelta(days=n), AS_OF - dt.timedelta(days=n)):
+                session.add(
+                    models.Meeting(
+                        customer_id=customer_id,
+                        kind="second",
+                        owner=owner,
+                        starts_at=dt.datetime.combine(day, dt.time(10, 0)),
+                        status="scheduled",
+                    )
+                )
+
+
+def listed(engine: Engine, owner: str) -> dict[str, list[meetings.MeetingView]]:
+    """The page's lists, in its order: upcoming, and past within the 60 days shown."""
+    ref_now = dt.datetime.combine(AS_OF, dt.datetime.now(dt.UTC).time())
+    with db.read_session(engine) as session:
+        every = meetings.list_meetings(session, MeetingFilter(owner=owner))
+    upcoming, past = meetings.split_upcoming(every, now=ref_now)
+    recent = [v for v in past if v.starts_at >= ref_now - dt.timedelta(days=60)]
+    return {"up": upcoming, "past": recent, "all_past": past}
+
+
+def row_ids(at: AppTest, where: str) -> list[int]:
+    prefix = f"mtg_openbtn_{where}_"
+    return [int(b.key[len(prefix) :]) for b in at.button if b.key and b.key.startswith(prefix)]
+
+
+@pytest.fixture
+def many_meetings(demo_db_url: str) -> dict[str, list[meetings.MeetingView]]:
+    engine = db.make_engine(demo_db_url)
+    add_meetings(engine, "dana", MORE)
+    lists = listed(engine, "dana")
+    engine.dispose()
+    return lists
+
+
+@pytest.mark.parametrize(
+    ("where", "noun", "turns"),
+    [
+        ("up", "upcoming", 0),
+        ("up", "upcoming", 1),
+        ("up", "upcoming", 2),  # the last page: what is left
+        ("up", "upcoming", 3),  # Next is disabled there; the page stays in range
+        ("past", "past meetings of the last 60 days", 0),
+        ("past", "past meetings of the last 60 days", 2),
+        ("past", "past meetings of the last 60 days", -1),  # next, then previous
+    ],
+)
+def test_a_list_shows_a_page_at_a_time(
+    login_app: Callable[..., AppTest],
+    many_meetings: dict[str, list[meetings.MeetingView]],
+    where: str,
+    noun: str,
+    turns: int,
+) -> None:
+    views = many_meetings[where]
+    assert len(views) > 2 * PAGE_SIZE
+    at = login_app("dana", page=PAGE)
+    for _ in range(abs(turns)):
+        button = at.button(key=f"mtg_next_{where}")
+        if not button.disabled:
+            button.click().run()
+    if turns < 0:
+        at.button(key=f"mtg_prev_{where}").click().run()
+    assert page_errors(at) == []
+    last_page = (len(views) - 1) // PAGE_SIZE
+    page = min(max(turns, 0), last_page)
+    first = page * PAGE_SIZE
+    shown_ids = [v.id for v in views[first : first + PAGE_SIZE]]
+    assert row_ids(at, where) == shown_ids  # a page, in the list's order
+    caption = f"Showing {first + 1}-{first + len(shown_ids)} of {len(views)} {noun}"
+    assert caption in [c.value for c in at.caption]
+    other = "past" if where == "up" else "up"
+    assert len(row_ids(at, other)) == PAGE_SIZE  # the other list stays on its first page
+    assert at.button(key=f"mtg_prev_{where}").disabled == (page == 0)
+    assert at.button(key=f"mtg_next_{where}").disabled == (page == last_page)
+    # The warning counts every past meeting without an outcome, not the page's.
+    ref_now = dt.datetime.combine(AS_OF, dt.datetime.now(dt.UTC).time())
+    missing = sum(v.needs_outcome(ref_now) for v in many_meetings["all_past"])
+    assert missing > PAGE_SIZE
+    assert any(w.value.startswith(f"{missing} past meeting(s) have no outcome") for w in at.warning)
+
+
+def test_a_new_filter_starts_on_the_first_page(
+    login_app: Callable[..., AppTest], many_meetings: dict[str, list[meetings.MeetingView]]
+) -> None:
+    at = login_app("dana", page=PAGE)
+    at.button(key="mtg_next_up").click().run()
+    assert row_ids(at, "up")[0] == many_meetings["up"][PAGE_SIZE].id
+    at.multiselect(key="mtg_kinds").set_value(["second"]).run()
+    assert row_ids(at, "up")[0] == many_meetings["up"][0].id
+
+
+@pytest.mark.parametrize(
+    ("index", "turns", "place"),
+    [
+        (0, 0, "row"),  # on the page shown: under its row
+        (PAGE_SIZE + 3, 0, "top"),  # on another page: in a box atop the list
+        (PAGE_SIZE + 3, 1, "row"),  # its page shown: under its row again
+    ],
+)
+def test_the_meeting_opened_is_drawn_wherever_its_page(
+    login_app: Callable[..., AppTest],
+    many_meetings: dict[str, list[meetings.MeetingView]],
+    index: int,
+    turns: int,
+    place: str,
+) -> None:
+    mid = many_meetings["up"][index].id
+    at = login_app("dana", page=PAGE, query={"meeting": str(mid)})  # a link to it
+    for _ in range(turns):
+        at.button(key="mtg_next_up").click().run()
+    assert page_errors(at) == []
+    assert at.button(key=f"mtg_save_{mid}")  # its form, wherever it is
+    keys = [b.key for b in at.button]
+    assert ("mtg_close_top" in keys) == (place == "top")
+    assert (mid in row_ids(at, "up")) == (place == "row")
 
 
 # ------------------------------------------------ the customer page's Calls tab

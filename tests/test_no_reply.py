@@ -1,6 +1,6 @@
-"""No reply after the setting's days: "skip to final outreach" on Today (one row per case),
-the setting in data/program.toml, the skip and its undo in the database (SQLite and
-PostgreSQL), and the button on Today through app.py."""
+"""No reply after the setting's days: "skip to final outreach" on Today (one row per case,
+the first no_reply.CAP until "Show all"), the setting in data/program.toml, the skip and
+its undo in the database (SQLite and PostgreSQL), and the button on Today through app.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -21,6 +21,7 @@ from lib.program.timeline import RecordedStep
 from lib.store import db, models
 from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
+from ui import no_reply
 
 DAYS = 14
 
@@ -227,3 +228,74 @@ def test_today_offers_the_skip_and_its_undo(
         assert f"today_skip_{SILENT}" in {b.key for b in at.button}
     finally:
         engine.dispose()
+
+
+def silence(engine: Engine, count: int) -> None:
+    """`count` more active customers (not SILENT) waiting for a reply: entered 30 days ago,
+    the initial outreach sent 15+ days ago, nothing since."""
+    with db.write_session(engine, "test") as session:
+        ids = session.scalars(
+            select(models.Customer.customer_id)
+            .where(models.Customer.status == "active", models.Customer.customer_id != SILENT)
+            .order_by(models.Customer.customer_id)
+            .limit(count)
+        ).all()
+        assert len(ids) == count
+        for table in (
+            models.Step, models.Meeting, models.EmailMessage, models.StageOverride,
+            models.HomeworkAssignment,
+        ):  # fmt: skip
+            session.execute(delete(table).where(table.customer_id.in_(ids)))
+        for n, customer_id in enumerate(ids):
+            customer = session.get(models.Customer, customer_id)
+            assert customer is not None
+            customer.segment_entered_on = day(-30)
+            session.add(
+                models.Step(
+                    customer_id=customer_id,
+                    step="initial_outreach",
+                    status="done",
+                    date=day(-15 - n),
+                )
+            )
+
+
+@pytest.mark.parametrize(
+    ("more", "capped"),
+    [
+        (0, False),  # SILENT alone
+        (no_reply.CAP - 1, False),  # exactly CAP: all shown, no toggle
+        (no_reply.CAP + 4, True),  # CAP shown, the longest waiting; "Show all" for the rest
+    ],
+)
+def test_today_caps_the_list_until_show_all(
+    login_app: Callable[..., AppTest], demo_db_url: str, more: int, capped: bool
+) -> None:
+    engine = db.make_engine(demo_db_url)
+    try:
+        silence(engine, more)
+        work = worklist.build(db_support.reports(engine, AS_OF), AS_OF)
+    finally:
+        engine.dispose()
+    waiting = [f"today_skip_{n.customer_id}" for n in work.no_reply]
+    assert len(waiting) == more + 1
+    at = login_app("admin")  # everyone's list
+    assert page_errors(at) == []
+    title = f"No reply: skip to final outreach ({len(waiting)})"  # the count, always
+    assert title in [e.label for e in at.expander]
+    rows = [b.key for b in at.button if (b.key or "").startswith("today_skip_")]
+    assert rows == (waiting[: no_reply.CAP] if capped else waiting)
+    toggles = [t.key for t in at.toggle]
+    assert ("today_noreply_all" in toggles) == capped
+    if capped:
+        assert f"Showing {no_reply.CAP} of {len(waiting)}, longest waiting first." in [
+            c.value for c in at.caption
+        ]
+        assert at.toggle(key="today_noreply_all").label == f"Show all {len(waiting)}"
+        at.toggle(key="today_noreply_all").set_value(True).run()
+        assert page_errors(at) == []
+        assert [b.key for b in at.button if (b.key or "").startswith("today_skip_")] == waiting
+        at.toggle(key="today_noreply_all").set_value(False).run()
+        assert len([b for b in at.button if (b.key or "").startswith("today_skip_")]) == (
+            no_reply.CAP
+        )

@@ -22,6 +22,7 @@ from lib.refunds.offers import Offer, offers
 from lib.store import db
 from tests import db_support
 from tests.apptest_support import AS_OF, PASSWORD, page_errors
+from ui import refund_queue
 
 CUSTOMER_PAGE = "app_pages/customer.py"
 TODAY = "app_pages/today.py"
@@ -235,3 +236,35 @@ def test_outcomes_offers_every_refund_as_refunds_csv(
     assert not page_errors(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert any(label.startswith("Download every refund (1") for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("proposed", "capped"),
+    [(0, None), (refund_queue.CAP + 5, True)],  # None: capped only if the demo's offers are many
+)
+def test_today_caps_the_refunds_until_show_all(
+    login_app: Callable[..., AppTest], app_engine: Engine, proposed: int, capped: bool | None
+) -> None:
+    for report in db_support.reports(app_engine, AS_OF)[:proposed]:  # each waits to be asked
+        db_support.write(
+            app_engine, "priya", refund_store.record, report.customer_id, "learning_curve",
+            30.0, {}, MONTH, status="proposed", on=AS_OF,
+        )  # fmt: skip
+    at = login_app("admin", page=TODAY)  # everyone's refunds
+    assert not page_errors(at)
+    (waiting,) = [e for e in at.expander if e.label.startswith("Refunds waiting")]
+    total = int(waiting.label.removeprefix("Refunds waiting (").removesuffix(")"))
+    assert total >= proposed
+    if capped is None:
+        capped = total > refund_queue.CAP
+    rows = waiting.get("page_link")
+    assert len(rows) == (refund_queue.CAP if capped else total)
+    assert ("today_refunds_all" in [t.key for t in at.toggle]) == capped
+    if capped:
+        assert f"Showing {refund_queue.CAP} of {total}, most urgent first." in [
+            c.value for c in waiting.caption
+        ]
+        at.toggle(key="today_refunds_all").set_value(True).run()
+        assert not page_errors(at)
+        (waiting,) = [e for e in at.expander if e.label.startswith("Refunds waiting")]
+        assert len(waiting.get("page_link")) == total

@@ -229,7 +229,7 @@ def test_schedule_with_the_contacts_and_send_the_invite(
     login_app: Callable[..., AppTest], app_engine: Engine, configured: SmtpServer
 ) -> None:
     people = add_contacts(app_engine, CUSTOMER)
-    at = login_app("priya", page="app_pages/meetings.py")
+    at = login_app("priya", page="app_pages/meetings.py", query={"customer": CUSTOMER})
     at.selectbox(key="mtg_new_customer").set_value(CUSTOMER).run()
     # The customer's contacts are offered; the team never is.
     assert at.multiselect(key="mtg_new_contacts").options == people

@@ -7,13 +7,14 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, select
 from streamlit.testing.v1 import AppTest
 
 from lib.program import worklist
 from lib.store import db, models
 from tests import db_support
 from tests.apptest_support import AS_OF, page_errors
+from ui import no_reply
 
 OUTREACH = "ollivander-games-00033"  # priya's overdue initial outreach in the demo data
 DONE_BUTTON = f"today_done_{OUTREACH}_initial_outreach"
@@ -238,3 +239,59 @@ def test_the_outreach_email_and_the_extension_in_place(
     assert after.customer.extension_reason == "Engaged, needs two more weeks"
     assert f"extended to {after.customer.extended_until:%Y-%m-%d}" in at.success[0].value
     assert "today_dialog" not in at.session_state
+
+
+# ------------------------------------------------------------------ long lists, capped
+
+
+def book_calls(engine: Engine, count: int) -> None:
+    """A first call booked this week for `count` active customers."""
+    with db.write_session(engine, "test") as session:
+        ids = session.scalars(
+            select(models.Customer.customer_id)
+            .where(models.Customer.status == "active")
+            .order_by(models.Customer.customer_id)
+            .limit(count)
+        ).all()
+        session.execute(
+            delete(models.Step).where(
+                models.Step.customer_id.in_(ids), models.Step.step == "first_meeting"
+            )
+        )
+        for n, customer_id in enumerate(ids):
+            session.add(
+                models.Step(
+                    customer_id=customer_id,
+                    step="first_meeting",
+                    status="scheduled",
+                    date=AS_OF + dt.timedelta(days=n % 7),
+                )
+            )
+
+
+@pytest.mark.parametrize("booked", [0, no_reply.CAP + 4])
+def test_calls_this_week_are_capped_until_show_all(
+    login_app: Callable[..., AppTest], demo_db_url: str, booked: int
+) -> None:
+    engine = db.make_engine(demo_db_url)
+    try:
+        book_calls(engine, booked)
+        calls = worklist.build(db_support.reports(engine, AS_OF), AS_OF, None).calls
+    finally:
+        engine.dispose()
+    assert len(calls) >= booked
+    every = [f"today_open_{c.customer_id}_{c.step}" for c in calls]
+    capped = len(every) > no_reply.CAP
+    at = login_app("admin")  # everyone's calls
+    assert not page_errors(at)
+    assert f"Calls this week ({len(every)})" in [e.label for e in at.expander]  # the count
+
+    def rows() -> list[str]:
+        return [b.key or "" for b in at.button if (b.key or "").startswith("today_open_")]
+
+    assert rows() == (every[: no_reply.CAP] if capped else every)  # soonest first
+    assert ("today_calls_all" in [t.key for t in at.toggle]) == capped
+    if capped:
+        at.toggle(key="today_calls_all").set_value(True).run()
+        assert not page_errors(at)
+        assert rows() == every

@@ -17,6 +17,7 @@ from ui import labels
 OPEN = "mtg_open"  # the meeting opened on the Meetings page
 OPEN_WHERE = "mtg_open_where"  # the list it was opened from: drawn there
 _OPEN_NEXT = "mtg_open_next"
+PAGE_SIZE = 20  # meetings drawn per list: a screenful; each row is ~8 browser elements
 
 DrawOpen = Callable[[MeetingView], None]
 
@@ -139,6 +140,61 @@ def day_table(
             if is_open and draw_open is not None:
                 with st.container(border=True):
                     draw_open(view)
+
+
+def _page_key(where: str) -> str:
+    return f"mtg_page_{where}"
+
+
+def page_of(views: list[MeetingView], where: str, reset_on: object = None) -> list[MeetingView]:
+    """The meetings on the current page of the list `where` (PAGE_SIZE at most); back to
+    the first page whenever `reset_on` (the list's filters) changes."""
+    key = _page_key(where)
+    if st.session_state.get(f"{key}_for") != reset_on:
+        st.session_state[key], st.session_state[f"{key}_for"] = 0, reset_on
+    last = max(0, (len(views) - 1) // PAGE_SIZE)
+    page = min(max(0, int(st.session_state.get(key, 0))), last)
+    st.session_state[key] = page
+    return views[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+
+
+def _turn(where: str, step: int) -> None:
+    st.session_state[_page_key(where)] = int(st.session_state.get(_page_key(where), 0)) + step
+
+
+def page_count(total: int, where: str, noun: str) -> None:
+    """The count above a list: "Showing 21-40 of 412 upcoming" (after page_of())."""
+    first = int(st.session_state.get(_page_key(where), 0)) * PAGE_SIZE
+    if total <= PAGE_SIZE:
+        st.caption(f"Showing all {total:d} {labels.md(noun)}")
+    else:
+        last = min(total, first + PAGE_SIZE)
+        st.caption(f"Showing {first + 1:d}-{last:d} of {total:d} {labels.md(noun)}")
+
+
+def page_buttons(total: int, where: str) -> None:
+    """Previous and Next page, when the list is longer than a page."""
+    if total <= PAGE_SIZE:
+        return
+    first = int(st.session_state.get(_page_key(where), 0)) * PAGE_SIZE
+    after = max(0, total - first - PAGE_SIZE)
+    bar = st.container(horizontal=True, gap="small")
+    bar.button(
+        f"Previous {PAGE_SIZE:d}",
+        key=f"mtg_prev_{where}",
+        icon=":material/chevron_left:",
+        disabled=first == 0,
+        on_click=_turn,
+        args=(where, -1),
+    )
+    bar.button(
+        f"Next {min(PAGE_SIZE, after)}" if after else "Next",
+        key=f"mtg_next_{where}",
+        icon=":material/chevron_right:",
+        disabled=not after,
+        on_click=_turn,
+        args=(where, 1),
+    )
 
 
 def week_grid(grid: dict[dt.date, list[MeetingView]], clock: Clock) -> None:

@@ -42,7 +42,11 @@ def schedule_form(as_of: dt.date, clock: Clock, zones: list[str]) -> None:
     if st.session_state.get(f"{PREFIX}_customer") not in choices:
         st.session_state[f"{PREFIX}_customer"] = default_customer(choices, username, as_of)
     customer_id = st.selectbox(
-        "Customer", list(choices), format_func=choices.__getitem__, key=f"{PREFIX}_customer"
+        "Customer",
+        list(choices),
+        format_func=choices.__getitem__,
+        key=f"{PREFIX}_customer",
+        persist_state="page",
     )
     rep = data.report_for(customer_id, as_of)
     if rep is not None:

@@ -5,6 +5,8 @@ that records the calls and homework skipped (lib.program.stage_store), and its u
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TypeVar
 
 import streamlit as st
 
@@ -12,7 +14,9 @@ from lib.errors import UserError
 from lib.program import stage_store, step_store, worklist
 from ui import access, labels
 
+T = TypeVar("T")
 LAST_SKIP = "today_last_skip"
+CAP = 10  # rows drawn until "Show all": the longest waiting, a morning's worth of skips
 
 
 def no_reply_section(
@@ -34,8 +38,9 @@ def no_reply_section(
             f"No reply {work.no_reply_days}+ days after the initial outreach and no later step: "
             "record the calls and homework skipped, so the final outreach is next."
         )
+        shown = capped(waiting, "today_noreply_all", "longest waiting first")
         clicked: worklist.NoReply | None = None
-        for item in waiting:
+        for item in shown:
             row = st.columns([2.6, 3.2, 2.2], vertical_alignment="center")
             row[0].page_link(
                 "app_pages/customer.py",
@@ -58,6 +63,17 @@ def no_reply_section(
                 clicked = item
         if clicked is not None:
             skip(clicked, on)
+
+
+def capped(rows: Sequence[T], key: str, order: str, cap: int = CAP) -> Sequence[T]:
+    """The first `cap` rows, or all of them once the "Show all" toggle `key` is on; says
+    how many are shown (the heading has the total)."""
+    if len(rows) <= cap:
+        return rows
+    every = st.toggle(f"Show all {len(rows)}", key=key)
+    if not every:
+        st.caption(f"Showing {cap:d} of {len(rows)}, {labels.md(order)}.")
+    return rows if every else rows[:cap]
 
 
 def skip(item: worklist.NoReply, on: dt.date) -> None:

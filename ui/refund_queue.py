@@ -16,6 +16,9 @@ from lib.refunds import store as refund_store
 from lib.refunds.model import RefundView
 from lib.refunds.offers import offers
 from ui import access, data, labels, settings
+from ui.no_reply import capped
+
+CAP = 10  # rows drawn until "Show all": the most urgent
 
 
 @st.cache_data(ttl=data.REPORT_TTL_S, max_entries=8, show_spinner=False)
@@ -46,7 +49,7 @@ def refunds_section(reports: Sequence[CustomerReport], as_of: dt.date, owner: st
     with st.expander(title, icon=":material/request_quote:", expanded=bool(waiting)):
         if not waiting:
             st.caption("No refund waits for you: nothing to propose, issue or approve.")
-        for task in waiting:
+        for task in capped(waiting, "today_refunds_all", "most urgent first", CAP):
             row = st.columns([2.4, 3.2, 2.2, 1.2], vertical_alignment="center")
             row[0].page_link(
                 "app_pages/customer.py",
