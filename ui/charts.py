@@ -3,13 +3,22 @@ charts from the section's frame alone (the CSV under the chart is that same fram
 
 The finding in words is written above the chart by the page (HTML wraps it at any width);
 every chart fills its container's width, so it reads the same at 1440 px and at 1024 px.
-Charts whose bars lead to customers carry a point selection named PICK."""
+Charts whose bars lead to customers carry a point selection named PICK.
+
+specs() turns a section's charts into the Vega-Lite specs st.altair_chart would send, so
+the page can keep them (building and validating them is most of a rerun's time) and draw
+them again with st.vega_lite_chart."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import altair as alt
+
+# st.altair_chart's own conversion (its data as Arrow datasets, Altair's default theme
+# off, under Streamlit's lock on Altair's global settings): the specs are what it sends.
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from lib import labels, outcomes
 from lib.outcomes import Section
@@ -419,3 +428,16 @@ CHARTS: dict[str, tuple[str, Build]] = {
 }
 # The sections a click on a bar leads from (their charts carry the PICK selection).
 CLICKABLE: frozenset[str] = frozenset({"stages", "team"})
+
+
+def specs(section: Section) -> list[dict[str, Any]]:
+    """The section's charts as Vega-Lite spec dicts, each with its data as an Arrow dataset
+    (exactly what st.altair_chart sends), for st.vega_lite_chart to draw."""
+    _, build = CHARTS[section.key]
+    return [
+        # usermeta names the section in the spec (tests find each chart by it).
+        _convert_altair_to_vega_lite_spec(
+            chart.properties(usermeta={"outcomes_section": section.key, "outcomes_part": part})
+        )
+        for part, chart in enumerate(build(section))
+    ]

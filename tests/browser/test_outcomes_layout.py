@@ -57,3 +57,28 @@ def test_outcomes_reads_at_both_widths(page: Page, app_server: AppServer, width:
     page.set_viewport_size({"width": width, "height": int(height) + 100})
     wait_idle(page)
     shot(page, f"outcomes-{width}")
+
+
+@pytest.mark.parametrize(
+    "key,colour,query",
+    [("stages", "#2F9E44", "stage="), ("team", "#1D4AFF", "owner=")],
+)
+def test_a_click_on_a_bar_leads_to_the_customers_behind_it(
+    page: Page, app_server: AppServer, key: str, colour: str, query: str
+) -> None:
+    """The stages and team charts carry a point selection: a click on a bar reruns the page
+    with the selection, and a link to the bar's customers appears under the chart."""
+    page.set_viewport_size({"width": 1440, "height": 1200})
+    login(page, LEADERSHIP, path="/outcomes")
+    chart = page.locator(f".st-key-outcomes_chart_{key}_0 {CHART}")
+    chart.scroll_into_view_if_needed()
+    # Vega draws the chart as SVG (it has an accessible name): a bar is a path of its colour.
+    bar = chart.locator(f'svg.marks g.mark-rect path[fill="{colour}" i]').first
+    expect(bar).to_be_visible()
+    wait_idle(page)
+    picked = page.locator(f'[data-testid="stPageLink"] a[href*="{query}"]:visible')
+    expect(picked).to_have_count(0)
+    bar.click()  # one bar: the page reruns with the selection
+    expect(picked).to_have_count(1)
+    wait_idle(page)
+    assert_no_exception(page)
