@@ -22,6 +22,7 @@ from ui import charts, outcomes_view, telemetry
 from ui import data as ui_data
 
 CUSTOM_PERIOD = "Custom range"
+VIEWS = ("Progress", "Money", "Retention and team")  # the page's tabs (?view=...)
 DEFAULT_PERIOD = "Last 6 months"
 
 
@@ -190,22 +191,33 @@ st.caption(
 )
 outcomes_view.headline(outcomes.headline(result, before))
 
-# Wide charts (long axis labels, many bars, legends of long names) get the full width;
-# compact ones share a row, so each reads at 1024 px as at 1440 px.
+# Three tabs, the open one drawn (and in the URL: /outcomes?view=Money): a view holds
+# three or four charts, so a click waits for those only. Wide charts (long axis labels,
+# many bars, legends of long names) get the full width; compact ones share a row, so
+# each reads at 1024 px as at 1440 px.
 show = functools.partial(draw, filters=filters, database=database, as_of=as_of)
-show(result.funnel)
-show(result.cohorts)
-left, right = st.columns(2)
-with left:
-    show(result.speed)
-with right:
-    show(result.response)
-left, right = st.columns(2)
-with left:
-    show(result.savings)
-with right:
-    show(result.refunds)
-    refunds_download(data, filters, database)
-show(result.retention)
-show(result.stages)
-show(result.team)
+tabs = dict(
+    zip(VIEWS, st.tabs(VIEWS, key="view", bind="query-params", default=VIEWS[0]), strict=True)
+)
+with tabs["Progress"]:
+    if tabs["Progress"].open:
+        show(result.funnel)
+        show(result.cohorts)
+        left, right = st.columns(2)
+        with left:
+            show(result.speed)
+        with right:
+            show(result.response)
+with tabs["Money"]:
+    if tabs["Money"].open:
+        left, right = st.columns(2)
+        with left:
+            show(result.savings)
+        with right:
+            show(result.refunds)
+            refunds_download(data, filters, database)
+with tabs["Retention and team"]:
+    if tabs["Retention and team"].open:
+        show(result.retention)
+        show(result.stages)
+        show(result.team)

@@ -197,6 +197,16 @@ def test_no_page_renders_dollars_as_maths(
         at.switch_page(f"app_pages/{page}.py")
         at.run()
         check(page)
+    # Tabs drawn only when open: each one.
+    for page, key, tabs in (
+        ("outcomes", "view", ("Progress", "Money", "Retention and team")),
+        ("meetings", "mtg_tab", ("By day", "Week", "Schedule a call")),
+    ):
+        at.switch_page(f"app_pages/{page}.py")
+        for tab in tabs:
+            at.session_state[key] = tab
+            at.run()
+            check(f"{page} {tab}")
     for customer_id in customers:
         at.query_params["id"] = customer_id
         at.query_params["tab"] = "Audit"

@@ -97,9 +97,28 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
     yield stored
 
 
+VIEWS = ("Progress", "Money", "Retention and team")  # the page's tabs, ?view=...
+
+
+def views(at: AppTest) -> Iterator[AppTest]:
+    """The page in each of its tabs in turn (only the open one is drawn)."""
+    for view in VIEWS:
+        at.query_params["view"] = view  # the URL, as a link gives it
+        at.session_state["view"] = view  # the tab picked (the URL drops the default)
+        at.run()
+        assert page_errors(at) == [], view
+        yield at
+
+
 def every_chart(at: AppTest) -> list[tuple[str, dict[str, Any], pd.DataFrame]]:
-    """(section, Vega-Lite spec, the one dataset the chart is drawn from) of every chart: a
-    section draws one or two charts, each from the section's frame."""
+    """(section, Vega-Lite spec, dataset) of every chart of every tab (the page is left on
+    the last tab)."""
+    return [chart for _ in views(at) for chart in charts_here(at)]
+
+
+def charts_here(at: AppTest) -> list[tuple[str, dict[str, Any], pd.DataFrame]]:
+    """(section, Vega-Lite spec, the one dataset the chart is drawn from) of every chart of
+    the tab shown: a section draws one or two charts, each from the section's frame."""
     found = []
     for element in at.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
@@ -119,7 +138,11 @@ def charts(at: AppTest) -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
 
 
 def texts(at: AppTest) -> list[str]:
-    """Every text the page shows outside the charts."""
+    """Every text the page shows outside the charts, in every tab."""
+    return [text for _ in views(at) for text in texts_here(at)]
+
+
+def texts_here(at: AppTest) -> list[str]:
     shown = [
         str(getattr(e, "value", ""))
         for kind in ("title", "subheader", "markdown", "caption", "info")
@@ -164,10 +187,11 @@ def test_leadership_lands_on_outcomes_and_every_chart_has_data(
     at = login_app("lead")
     assert page_errors(at) == []
     assert "Program outcomes" in [t.value for t in at.title]
+    assert {key for key, _, _ in charts_here(at)} == {"funnel", "cohorts", "speed", "response"}
     drawn = charts(at)
     assert set(drawn) == set(SECTIONS)
     want = expected(money, default_filters())
-    findings = [m.value for m in at.markdown]
+    findings = [m.value for _ in views(at) for m in at.markdown]
     by_key = {section.key: section for section in want.sections}
     for key, spec, frame in every_chart(at):
         assert not frame.empty, key
@@ -188,9 +212,14 @@ def test_each_csv_is_the_frame_its_chart_draws(
     login_app: Callable[..., AppTest], money: str, downloads: dict[str, bytes]
 ) -> None:
     at = login_app("lead", page=PAGE)
-    for key, _, frame in every_chart(at):
-        assert download_bytes(at, key, downloads) == outcomes.csv_bytes(frame), key
-    refunds = download_bytes(at, "refunds", downloads).decode("utf-8")
+    checked = set()
+    for _ in views(at):
+        for key, _, frame in charts_here(at):
+            assert download_bytes(at, key, downloads) == outcomes.csv_bytes(frame), key
+            checked.add(key)
+        if at.session_state["view"] == "Money":
+            refunds = download_bytes(at, "refunds", downloads).decode("utf-8")
+    assert checked == set(SECTIONS)
     assert ",'=cmd|'/C calc'!A0," in refunds  # neutralised: a spreadsheet shows text
     assert ",=cmd" not in refunds
 
@@ -236,10 +265,13 @@ def test_a_period_with_nobody_says_so_plainly(
     at.selectbox(key="outcomes_period").set_value("October 2025").run()  # before the demo
     assert page_errors(at) == []
     assert charts(at) == {}
-    messages = [i.value for i in at.info]
+    messages, downloads = [], 0
+    for _ in views(at):
+        messages += [i.value for i in at.info]
+        downloads += len(at.get("download_button"))
     assert len(messages) == len(SECTIONS)
     assert all("October 2025" in m for m in messages)
-    assert len(at.get("download_button")) == 0
+    assert downloads == 0
 
 
 def test_custom_range(login_app: Callable[..., AppTest], money: str) -> None:
@@ -327,7 +359,7 @@ def test_a_chart_leads_to_the_customers_behind_it(
     """Links to the Customers page with its URL filters: the stages chart's end stages, the
     funnel's program statuses, and every owner's row of the team table."""
     at = login_app("lead", page=PAGE)
-    shown = [link.proto for link in at.get("page_link")]
+    shown = [link.proto for _ in views(at) for link in at.get("page_link")]  # ends on the team
     assert shown and all("customers" in link.page for link in shown)
     links = {link.label: unquote(link.query_string) for link in shown}
     assert links["Completed"] == "status=completed"
@@ -364,26 +396,45 @@ def test_a_rerun_draws_the_charts_built_before_and_a_write_builds_them_again(
         monkeypatch.setitem(ui_charts.CHARTS, key, (heading, counting))
     at = login_app("lead", page=PAGE)
     assert page_errors(at) == []
-    assert sorted(built) == ["funnel", "team"]  # built once, though the page ran twice
-    first = every_chart(at)
-    ids = [chart.proto.id for chart in at.get("vega_lite_chart")]
+    assert built == ["funnel"]  # the open tab's only, once though the page ran twice
+    first = every_chart(at)  # each tab: the team chart is built when its tab opens
+    assert sorted(built) == ["funnel", "team"]
+    ids = [chart.proto.id for chart in at.get("vega_lite_chart")]  # the last tab's
     at.run()
     assert page_errors(at) == []
-    assert sorted(built) == ["funnel", "team"], "a rerun built the charts again"
     again = every_chart(at)
+    assert sorted(built) == ["funnel", "team"], "a rerun built the charts again"
     assert [(key, spec) for key, spec, _ in again] == [(key, spec) for key, spec, _ in first]
     for (_, _, before), (_, _, after) in zip(first, again, strict=True):
         pd.testing.assert_frame_equal(before, after)
     drawn = [chart.proto for chart in at.get("vega_lite_chart")]
     assert [proto.id for proto in drawn] == ids  # the same selection widgets
-    # The clickable charts (their first) select by PICK; every chart has its accessible name.
+    # The clickable charts (their first; both on the last tab) select by PICK; every chart
+    # has its accessible name.
     assert sum(bool(proto.selection_mode) for proto in drawn) == len(ui_charts.CLICKABLE)
     assert all(list(p.selection_mode) in ([], [ui_charts.PICK]) for p in drawn)
     assert all(proto.alt for proto in drawn)
     ui_data.changed()  # what every write in the app calls
     at.run()
     assert page_errors(at) == []
-    assert sorted(built) == ["funnel", "funnel", "team", "team"]
+    assert sorted(built) == ["funnel", "team", "team"]  # the tab shown, at once
     assert [(key, spec) for key, spec, _ in every_chart(at)] == [
         (key, spec) for key, spec, _ in first
     ]
+    assert sorted(built) == ["funnel", "funnel", "team", "team"]
+
+
+@pytest.mark.parametrize(
+    "view,sections",
+    [
+        ("Progress", {"funnel", "cohorts", "speed", "response"}),
+        ("Money", {"savings", "refunds"}),
+        ("Retention and team", {"retention", "stages", "team"}),
+    ],
+)
+def test_a_link_opens_its_tab_and_draws_only_its_charts(
+    login_app: Callable[..., AppTest], money: str, view: str, sections: set[str]
+) -> None:
+    at = login_app("lead", page=PAGE, query={"view": view})  # /outcomes?view=...
+    assert page_errors(at) == []
+    assert {key for key, _, _ in charts_here(at)} == sections

@@ -188,5 +188,6 @@ def test_hostile_owner_and_plan_on_admin_pages(page: Page, app_server: AppServer
     login(page, ADMIN)
     visit(page, f"/customer?id={OWNER_CUSTOMER}")
     assert_nothing_rendered(page, asked)
-    visit(page, "/outcomes")
-    assert_nothing_rendered(page, asked)
+    for view in ("Progress", "Money", "Retention+and+team"):  # each tab (the team's names)
+        visit(page, f"/outcomes?view={view}")
+        assert_nothing_rendered(page, asked)
