@@ -182,8 +182,19 @@ def _called_name(node: ast.expr) -> str | None:
     return None
 
 
+def _deferred_call(data: ast.expr) -> ast.expr:
+    """What a download made on the click calls: `lambda: f(x)` -> f(x); `partial(f, x)` ->
+    f(...) (Streamlit runs a callable `data` when the button is clicked)."""
+    if isinstance(data, ast.Lambda):
+        return data.body
+    if _called_name(data) == "partial" and isinstance(data, ast.Call) and data.args:
+        return ast.Call(func=data.args[0], args=data.args[1:], keywords=data.keywords)
+    return data
+
+
 def _made_by_to_safe_csv(data: ast.expr, tree: ast.Module, source: str) -> bool:
     helpers = _safe_helpers()
+    data = _deferred_call(data)
     if _called_name(data) in helpers:
         return True
     if isinstance(data, ast.Name):  # `payload = to_safe_csv(frame)` ... data=payload
@@ -221,11 +232,26 @@ def _download_problems(source: str, where: str) -> list[str]:
         ('st.download_button("x", data=to_safe_csv(f), file_name="a.csv")', True),  # direct
         ('b = csv_safe.to_safe_csv(f)\nst.download_button("x", b, "a.csv")', True),  # via a name
         ('st.download_button("x", data=outcomes.csv_bytes(f), mime="text/csv")', True),  # helper
+        ('st.download_button("x", lambda: to_safe_csv(f), "a.csv")', True),  # on the click
+        ('st.download_button("x", data=partial(csv_bytes, f), mime="text/csv")', True),
+        ('st.download_button("x", lambda: f.to_csv(), "a.csv")', False),  # deferred raw
+        ('st.download_button("x", data=partial(bytes, f), mime="text/csv")', False),
         ('st.download_button("x", data=f.to_csv(), file_name="a.csv")', False),  # raw pandas
         ('st.download_button("x", data=raw, file_name="a.csv")', False),  # unknown bytes
         ('st.download_button("x", data=ics, file_name="a.ics")', True),  # not a CSV
     ],
-    ids=["direct", "via-name", "lib-helper", "raw-to_csv", "unknown-bytes", "not-csv"],
+    ids=[
+        "direct",
+        "via-name",
+        "lib-helper",
+        "lambda",
+        "partial",
+        "lambda-raw",
+        "partial-raw",
+        "raw-to_csv",
+        "unknown-bytes",
+        "not-csv",
+    ],
 )
 def test_download_guard_tells_safe_from_unsafe(source: str, safe: bool) -> None:
     assert (_download_problems(source, "example.py") == []) is safe
