@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from lib import demo, homework, ingest
+from lib import demo, homework, ingest, labels
 from lib.demo import homework_history_store
 from lib.homework import Facts, HomeworkError, LibraryError
 from lib.meetings import Attendee, GoalInput, MeetingView
@@ -404,6 +404,11 @@ def test_suggestion_reasons_and_limit() -> None:
         if s.task.id == "trim_autocapture"
     )
     assert trim.already_true and "30%" in trim.already_true
+    # "uses ..." names the products by their labels, never their codes.
+    every = homework.suggest(LIBRARY, [], ALL_PRODUCTS, [], FACTS, limit=None)
+    uses = [r for s in every for r in s.reasons if r.startswith("uses ")]
+    assert uses and not [r for r in uses if "_" in r], uses
+    assert any(labels.label("product", "product_analytics") in r for r in uses), uses
 
 
 # ---------------------------------------------------------------- database

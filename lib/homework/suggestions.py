@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from lib import labels
 from lib.homework.conditions import Facts, evaluate
 from lib.homework.library import Library, Task
 
@@ -91,7 +92,7 @@ def suggest(
                 reasons.append(f"KPI: {goal.name}")
         if task.products and uses_product:
             score += PRODUCT_POINTS
-            reasons.append("uses " + ", ".join(p for p in task.products if p in subscribed))
+            reasons.append(labels.uses(p for p in task.products if p in subscribed))
         already = None
         if facts is not None and task.verify is not None and facts.as_of is not None:
             check = evaluate(task.verify, facts)
