@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from lib import outcomes
-from lib.outcomes import Filters, OutcomesData, links
+from lib.outcomes import Filters, OutcomesData, links, progression
 from lib.outcomes.section import sized
 from lib.program import settings as program_settings
 
@@ -847,3 +847,36 @@ def test_section_links(data: OutcomesData) -> None:
 def test_every_section_has_a_definition(data: OutcomesData) -> None:
     keys = [section.key for section in outcomes.compute(data, PERIOD).sections]
     assert keys == list(outcomes.DEFINITIONS)
+
+
+# ------------------------------------------------------------------ kept between computes
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        step("E", "initial_outreach", "done", "2026-06-22"),  # a customer with none before
+        step("D", "homework", "done", "2026-05-20"),  # one more step of a customer
+        step("A", "final_outreach", "done", "2026-04-30"),  # a step's date moved
+    ],
+    ids=["first-step", "another-step", "moved"],
+)
+def test_a_written_customer_alone_is_computed_again(change: dict[str, Any]) -> None:
+    """Each customer's rows are kept (customer_rows): after a save the next compute does only
+    the customer written again, and gives what computing everyone again gives."""
+    filters = Filters(d("2026-01-01"), AS_OF)
+    before = OutcomesData.from_records(AS_OF, customers=CUSTOMERS, steps=STEPS)
+    changed = [
+        s for s in STEPS if (s["customer_id"], s["step"]) != (change["customer_id"], change["step"])
+    ]
+    after = OutcomesData.from_records(AS_OF, customers=CUSTOMERS, steps=[*changed, change])
+    progression.customer_rows.cache_clear()
+    outcomes.compute(before, filters)  # every customer's rows kept
+    misses = progression.customer_rows.cache_info().misses
+    kept = outcomes.compute(after, filters).progress
+    assert progression.customer_rows.cache_info().misses == misses + 1  # the written one
+    progression.customer_rows.cache_clear()
+    fresh = outcomes.compute(after, filters).progress  # everyone computed from nothing
+    pd.testing.assert_frame_equal(kept, fresh)
+    mine = kept[(kept["customer_id"] == change["customer_id"]) & (kept["step"] == change["step"])]
+    assert list(mine["done_on"]) == [change["date"]]
