@@ -60,7 +60,7 @@ def refunds_download(data: OutcomesData, filters: Filters, database: str) -> Non
         return
     st.download_button(
         f"Download every refund ({len(chosen)}, CSV)",
-        data=functools.partial(csv_safe.to_safe_csv, chosen),  # made on the click
+        data=csv_safe.to_safe_csv(chosen),
         file_name=f"refunds-{filters.entered_from}-{filters.entered_to}.csv",
         mime="text/csv",
         key="outcomes_refunds_every",
@@ -110,7 +110,7 @@ def draw(section: Section, filters: Filters, database: str, as_of: dt.date) -> N
         outcomes_view.links(section)
     st.download_button(
         "Download the numbers (CSV)",
-        data=functools.partial(outcomes.csv_bytes, section.frame),  # made on the click
+        data=outcomes.csv_bytes(section.frame),
         file_name=f"outcomes-{section.key}-{filters.entered_from}-{filters.entered_to}.csv",
         mime="text/csv",
         key=f"outcomes_csv_{section.key}",

@@ -19,7 +19,6 @@ from urllib.parse import unquote
 import pandas as pd
 import pytest
 from streamlit import dataframe_util
-from streamlit.elements.widgets import button as button_module
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -86,14 +85,6 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
         return file_id
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
-    # The page's downloads are made on the click (a callable); AppTest has no runtime to
-    # run it later, so make them now, as the click would.
-    marshall = button_module.marshall_file
-
-    def made_now(coordinates: str, data: Any, *args: Any, **kwargs: Any) -> None:
-        marshall(coordinates, data() if callable(data) else data, *args, **kwargs)
-
-    monkeypatch.setattr(button_module, "marshall_file", made_now)
     yield stored
 
 
