@@ -230,7 +230,7 @@ def test_outcomes_offers_every_refund_as_refunds_csv(
         app_engine, "priya", refund_store.record, customer_id, "learning_curve", 30.0, {},
         MONTH, on=AS_OF,
     )  # fmt: skip
-    at = login_app("priya", page="app_pages/outcomes.py")
+    at = login_app("priya", page="app_pages/outcomes.py", query={"view": "Money"})
     at.selectbox(key="outcomes_period").set_value("All time")
     at.run()
     assert not page_errors(at)
