@@ -6,12 +6,20 @@ waiting for approval)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
-from lib.program import step_store, worklist
-from ui import access, actions, data, labels, login, no_reply, refund_queue, telemetry, today_dialog
+from lib.program import worklist
+from ui import (
+    access,
+    actions,
+    data,
+    labels,
+    login,
+    no_reply,
+    refund_queue,
+    step_done,
+    today_dialog,
+)
 
 EVERYONE = "*"  # never a username (lib.accounts.auth allows a-z, 0-9, '.', '_' and '-')
 PAGE_SIZE = 25
@@ -89,19 +97,7 @@ cells[4].metric(
 )
 
 # ------------------------------------------------------------------ undo
-last = st.session_state.get(LAST_DONE)
-if last:
-    note, undo = st.columns([6, 1], vertical_alignment="center")
-    note.success(
-        f"{labels.md(last['label'])} recorded for {labels.md(last['name'])} "
-        f"on {labels.day(last['on'])}.",
-        icon=":material/check_circle:",
-    )
-    if undo.button("Undo", key="today_undo", icon=":material/undo:", width="stretch"):
-        with access.writing("undo a recorded step") as session:
-            step_store.restore(session, last["customer_id"], last["step"], last["previous"])
-        del st.session_state[LAST_DONE]
-        st.rerun()
+step_done.undo_bar(LAST_DONE, "today_undo")
 
 # ------------------------------------------------------------------ the list
 if work.customers == 0:
@@ -187,25 +183,9 @@ else:
             st.rerun()
 
     if clicked is not None:
-        on: dt.date = done_on
-        with access.writing(f"record {clicked.step_label.lower()} as done") as session:
-            previous = step_store.record(session, clicked.customer_id, clicked.step, "done", on)
-        telemetry.track(
-            "step_recorded",
-            customer_id=clicked.customer_id,
-            step=clicked.step,
-            status="done",
-            source="today",
+        step_done.record(
+            LAST_DONE, clicked.customer_id, clicked.name, clicked.step, done_on, "today"
         )
-        st.session_state[LAST_DONE] = {
-            "customer_id": clicked.customer_id,
-            "name": clicked.name,
-            "step": clicked.step,
-            "label": clicked.done_action,
-            "on": on,
-            "previous": previous,
-        }
-        st.rerun()
 
 # ------------------------------------------------------------------ no reply, refunds
 no_reply.no_reply_section(work, owner, done_on, can_write)

@@ -8,49 +8,16 @@ import datetime as dt
 
 import streamlit as st
 
-from lib.program import step_store, timeline, worklist
+from lib.program import timeline, worklist
 from lib.program.report import CustomerReport
-from ui import access, labels, telemetry, today_dialog
+from ui import labels, step_done, today_dialog
 
-LAST_DONE = "customer_last_done"  # {"customer_id", "step", "label", "previous"}
-
-
-def _record(rep: CustomerReport, step: str, on: dt.date) -> None:
-    label = timeline.STEP_LABELS[step]
-    with access.writing(f"record {label.lower()} as done") as session:
-        previous = step_store.record(session, rep.customer_id, step, "done", on)
-    telemetry.track(
-        "step_recorded", customer_id=rep.customer_id, step=step, status="done", source="customer"
-    )
-    st.session_state[LAST_DONE] = {
-        "customer_id": rep.customer_id,
-        "step": step,
-        "label": worklist.ONE_CLICK_DONE[step],
-        "on": on,
-        "previous": previous,
-    }
-    st.rerun()
-
-
-def _undo_bar(rep: CustomerReport) -> None:
-    last = st.session_state.get(LAST_DONE)
-    if not last or last["customer_id"] != rep.customer_id:
-        return
-    note, undo = st.columns([6, 1], vertical_alignment="center")
-    note.success(
-        f"{labels.md(last['label'])} recorded on {labels.day(last['on'])}.",
-        icon=":material/check_circle:",
-    )
-    if undo.button("Undo", key="customer_undo", icon=":material/undo:", width="stretch"):
-        with access.writing("undo a recorded step") as session:
-            step_store.restore(session, last["customer_id"], last["step"], last["previous"])
-        del st.session_state[LAST_DONE]
-        st.rerun()
+LAST_DONE = "customer_last_done"  # the last step marked done here (ui.step_done)
 
 
 def next_step_bar(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
     """The buttons for the customer's next action (nothing for a read-only role)."""
-    _undo_bar(rep)
+    step_done.undo_bar(LAST_DONE, "customer_undo", rep.customer_id)
     action = rep.timeline.next_action
     if not can_write or action is None:
         return
@@ -63,7 +30,7 @@ def next_step_bar(rep: CustomerReport, as_of: dt.date, can_write: bool) -> None:
         icon=":material/check:",
         help=f"Record {timeline.STEP_LABELS[step].lower()} as done on {labels.day(as_of)}",
     ):
-        _record(rep, step, as_of)
+        step_done.record(LAST_DONE, rep.customer_id, rep.customer.name, step, as_of, "customer")
     if step in timeline.MEETING_STEPS:
         booked = rep.timeline.steps[step].date is not None
         label, icon = (
